@@ -1,0 +1,2 @@
+import ArenaCore
+print("arena-server \(ArenaCoreVersion.string)")
