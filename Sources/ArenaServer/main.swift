@@ -1,2 +1,2 @@
 import ArenaCore
-print("arena-server \(ArenaCoreVersion.string)")
+print("arena-server: not yet wired")

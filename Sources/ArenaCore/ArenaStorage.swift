@@ -1,0 +1,378 @@
+import Synchronization
+
+/// The engine behind `BumpArena` (shared) and `LocalArena` (single owner): one implementation of the bump
+/// fast path, the chunk growth, reset, checkpoints and the stats, parameterised only by how the new state word
+/// is published (`shared`: compare-and-swap, otherwise a plain store).
+///
+/// Invariants, for the state word `s` (see `BumpState`):
+/// - `s.slot` names an installed chunk and `0 <= s.offset <= chunks.capacity(s.slot)`;
+/// - that chunk is the last one of `ledger.order` (earlier chunks are full or abandoned);
+/// - `used == chunks.logicalStart(s.slot) + s.offset`;
+/// - the lifetime allocation count is `ledger.countCarry + s.count`.
+/// The fast path only ever moves `s.offset` forward inside the current chunk and increments `s.count`.
+/// Everything else (new chunk, count fold, failure, reset, rewind, checkpoint, stats) runs under `ledger`'s
+/// lock.
+/// Public only as an opaque handle that `BumpAllocator` needs; it has no public members.
+public final class ArenaStorage: @unchecked Sendable {
+    // @unchecked: every mutable field is an atomic or lives inside the `ledger` mutex.
+
+    /// Bookkeeping that only the slow path touches, under the lock.
+    struct Ledger {
+        /// Installed chunk slots, oldest first; the last is the current one.
+        var order: [Int] = []
+        /// Allocation count folded out of the state word (see `BumpState.countLimit`), over the arena's life.
+        var countCarry: UInt64 = 0
+        /// Lifetime allocation count at the last reset.
+        var countAtReset: UInt64 = 0
+        /// Bytes released by rewinds since the last reset.
+        var rewound = 0
+        /// Highest `used` seen before a rewind since the last reset (the current `used` may be higher).
+        var highWaterSinceReset = 0
+        /// Highest `used` seen in earlier generations.
+        var highWater = 0
+        /// Allocated bytes and padding of earlier generations.
+        var earlierAllocatedBytes = 0
+        var earlierPaddingBytes = 0
+        var failed: UInt64 = 0
+        var resets: UInt64 = 0
+        var rewinds: UInt64 = 0
+        /// Rewinds since the last reset, as a stack of (serial, target) with increasing targets: the first
+        /// entry with a serial above a checkpoint's is the lowest target any later rewind went to.
+        var rewindFloor: [(serial: UInt64, target: Checkpoint.Position)] = []
+        var rewindSerial: UInt64 = 0
+    }
+
+    @usableFromInline let state: Atomic<UInt64>
+    @usableFromInline let chunks = ChunkTable()
+    /// Alignment padding since the last reset; only updated when an allocation needed some.
+    @usableFromInline let padding = Atomic<Int>(0)
+    /// Resets so far.
+    @usableFromInline let generation = Atomic<UInt64>(0)
+    /// Whether events go to `trace`.
+    @usableFromInline let tracing: Atomic<Bool>
+    @usableFromInline let trace: TraceRing?
+    @usableFromInline let id: UInt32
+    let policy: ArenaPolicy
+    let ledger = Mutex(Ledger())
+
+    private static let nextID = Atomic<UInt32>(0)
+
+    init(policy: ArenaPolicy, trace: TraceRing?) {
+        if let problem = policy.problem { preconditionFailure("invalid arena policy: \(problem)") }
+        self.policy = policy
+        self.trace = trace
+        self.tracing = Atomic(trace != nil)
+        self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        chunks.install(slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
+                       logicalStart: 0)
+        state = Atomic(BumpState(count: 0, slot: 0, offset: 0).rawValue)
+        ledger.withLock { $0.order = [0] }
+    }
+
+    // MARK: Fast path
+
+    /// Claims `byteCount` bytes aligned to `alignment` in the current chunk, or returns nil when the request
+    /// needs the slow path (a new chunk, a failure, or a count fold).
+    @inlinable @inline(__always)
+    func bump(byteCount: Int, alignment: Int, shared: Bool) -> BumpFit? {
+        var current = BumpState(rawValue: state.load(ordering: .acquiring))
+        while true {
+            let slot = current.slot
+            // Read the chunk's base before its capacity: both belong to the slot named by `current`.
+            let base = chunks.base(slot)
+            guard let fit = current.fit(byteCount: byteCount, alignment: alignment, base: base,
+                                        capacity: chunks.capacity(slot))
+            else { return nil }
+            if shared {
+                let (exchanged, observed) = state.compareExchange(
+                    expected: current.rawValue, desired: fit.next.rawValue, ordering: .acquiringAndReleasing)
+                guard exchanged else {
+                    current = BumpState(rawValue: observed)
+                    continue
+                }
+                if fit.padding != 0 { padding.wrappingAdd(fit.padding, ordering: .relaxed) }
+            } else {
+                state.store(fit.next.rawValue, ordering: .releasing)
+                if fit.padding != 0 {
+                    padding.store(padding.load(ordering: .relaxed) &+ fit.padding, ordering: .relaxed)
+                }
+            }
+            return fit
+        }
+    }
+
+    /// The pointer-only allocation both arena types expose as `allocate(byteCount:alignment:)`.
+    @inlinable @inline(__always)
+    func allocate(byteCount: Int, alignment: Int, shared: Bool) throws(ArenaError) -> UnsafeMutableRawPointer {
+        Self.checkArguments(byteCount: byteCount, alignment: alignment)
+        if let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) {
+            if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment) }
+            return fit.pointer
+        }
+        return try allocateSlow(byteCount: byteCount, alignment: alignment).pointer
+    }
+
+    /// The allocation with its position, for callers that report offsets.
+    @inlinable @inline(__always)
+    func allocation(byteCount: Int, alignment: Int, shared: Bool) throws(ArenaError) -> Allocation {
+        Self.checkArguments(byteCount: byteCount, alignment: alignment)
+        guard let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) else {
+            return try allocateSlow(byteCount: byteCount, alignment: alignment)
+        }
+        let offset = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
+        let generation = generation.load(ordering: .relaxed)
+        if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment) }
+        return Allocation(pointer: fit.pointer, offset: offset, byteCount: byteCount, padding: fit.padding,
+                          generation: generation)
+    }
+
+    @inlinable @inline(__always)
+    static func checkArguments(byteCount: Int, alignment: Int) {
+        precondition(byteCount >= 0, "byteCount must not be negative")
+        precondition(alignment > 0 && alignment & (alignment &- 1) == 0 && alignment <= BumpArena.maxAlignment,
+                     "alignment must be a power of two in 1...\(BumpArena.maxAlignment)")
+    }
+
+    @inlinable @inline(__always)
+    func traceAllocation(_ fit: BumpFit, byteCount: Int, alignment: Int) {
+        guard let trace, tracing.load(ordering: .relaxed) else { return }
+        let start = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
+        trace.record(kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
+                     end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed))
+    }
+
+    // MARK: Slow path
+
+    /// Publishes `next` over `current` with a compare-and-swap; returns false when another thread moved the
+    /// state meanwhile. Caller holds the lock.
+    private func publish(over current: BumpState, _ next: BumpState) -> Bool {
+        state.compareExchange(expected: current.rawValue, desired: next.rawValue,
+                              ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Folds the count field into `countCarry` so the fast path can go on counting. Caller holds the lock.
+    private func foldCount(_ ledger: inout Ledger) {
+        while true {
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            if publish(over: current, current.with(count: 0)) {
+                ledger.countCarry &+= current.count
+                return
+            }
+        }
+    }
+
+    private func used(_ state: BumpState) -> Int { chunks.logicalStart(state.slot) &+ state.offset }
+
+    /// A new chunk, a count fold, or a failure. Out of line and cold: the fast path stays small.
+    @usableFromInline @inline(never)
+    func allocateSlow(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
+        let result: Result<Allocation, ArenaError> = ledger.withLock { ledger in
+            while true {
+                let current = BumpState(rawValue: state.load(ordering: .acquiring))
+                if current.count &+ 1 >= BumpState.countLimit {
+                    foldCount(&ledger)
+                    continue
+                }
+                let slot = current.slot
+                if let fit = current.fit(byteCount: byteCount, alignment: alignment, base: chunks.base(slot),
+                                         capacity: chunks.capacity(slot)) {
+                    guard publish(over: current, fit.next) else { continue }
+                    if fit.padding != 0 { padding.wrappingAdd(fit.padding, ordering: .relaxed) }
+                    return .success(record(fit, byteCount: byteCount, alignment: alignment))
+                }
+                guard let newSlot = grow(for: byteCount, alignment: alignment, &ledger) else {
+                    return .failure(fail(byteCount: byteCount, alignment: alignment, used: used(current), &ledger))
+                }
+                // Switch to the new chunk. Other threads may still bump the old one until this succeeds; the
+                // new chunk starts where they stopped.
+                while true {
+                    let current = BumpState(rawValue: state.load(ordering: .acquiring))
+                    if current.count &+ 1 >= BumpState.countLimit {
+                        foldCount(&ledger)
+                        continue
+                    }
+                    chunks.setLogicalStart(newSlot, used(current))
+                    let next = BumpState(count: current.count &+ 1, slot: newSlot, offset: byteCount)
+                    guard publish(over: current, next) else { continue }
+                    ledger.order.append(newSlot)
+                    let fit = BumpFit(pointer: UnsafeMutableRawPointer(bitPattern: chunks.base(newSlot))!,
+                                      offsetInChunk: 0, padding: 0, next: next)
+                    return .success(record(fit, byteCount: byteCount, alignment: alignment))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private func record(_ fit: BumpFit, byteCount: Int, alignment: Int) -> Allocation {
+        traceAllocation(fit, byteCount: byteCount, alignment: alignment)
+        return Allocation(
+            pointer: fit.pointer, offset: chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk,
+            byteCount: byteCount, padding: fit.padding, generation: generation.load(ordering: .relaxed))
+    }
+
+    /// Installs (but does not publish) a chunk that fits `byteCount` at `alignment`, or returns nil when the
+    /// policy forbids it: a fixed arena, the limit, or no free slot. Caller holds the lock.
+    private func grow(for byteCount: Int, alignment: Int, _ ledger: inout Ledger) -> Int? {
+        guard case .growing(_, let limit) = policy, let slot = chunks.freeSlot() else { return nil }
+        let held = ledger.order.reduce(0) { $0 + chunks.capacity($1) }
+        let last = chunks.capacity(ledger.order[ledger.order.count - 1])
+        // The new chunk is aligned to the request, so it needs no padding: exactly `byteCount` bytes.
+        let wanted = Swift.max(last.multipliedReportingOverflow(by: 2).overflow ? Int.max : last * 2, byteCount)
+        let size = Swift.min(wanted, limit - held)
+        guard size >= byteCount, size >= 1 else { return nil }
+        chunks.install(slot: slot, capacity: size, alignment: alignment, logicalStart: 0)
+        return slot
+    }
+
+    private func fail(byteCount: Int, alignment: Int, used: Int, _ ledger: inout Ledger) -> ArenaError {
+        ledger.failed += 1
+        let limit = policy.reservedBytes
+        if let trace, tracing.load(ordering: .relaxed) {
+            trace.record(kind: .failure, arenaID: id, size: byteCount, alignment: alignment, start: used,
+                         end: limit, generation: generation.load(ordering: .relaxed))
+        }
+        return .arenaFull(requested: byteCount, alignment: alignment, used: used, capacity: limit)
+    }
+
+    // MARK: Reset, checkpoints, rewind
+
+    /// Releases everything, keeps the largest chunk, starts a new generation. Returns the bytes released.
+    func reset() -> Int {
+        ledger.withLock { ledger in
+            let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
+            var replaced: BumpState
+            var released: Int
+            while true {
+                replaced = BumpState(rawValue: state.load(ordering: .acquiring))
+                released = used(replaced)
+                // The kept chunk starts the new generation at offset 0, before the new state is published, so
+                // no allocation of the new generation sees the old start. (An allocation of the old generation
+                // that races with the reset may report a wrong offset; its memory is released anyway.)
+                let oldStart = chunks.logicalStart(keep)
+                chunks.setLogicalStart(keep, 0)
+                if publish(over: replaced, BumpState(count: replaced.count, slot: keep, offset: 0)) {
+                    break
+                }
+                chunks.setLogicalStart(keep, oldStart)
+            }
+            // Nothing can land in the other chunks any more: free them.
+            for slot in ledger.order where slot != keep { chunks.release(slot) }
+            ledger.order = [keep]
+
+            let lifetimeCount = ledger.countCarry &+ replaced.count
+            let paddingBytes = padding.exchange(0, ordering: .relaxed)
+            ledger.earlierAllocatedBytes += released + ledger.rewound - paddingBytes
+            ledger.earlierPaddingBytes += paddingBytes
+            ledger.highWater = Swift.max(ledger.highWater, ledger.highWaterSinceReset, released)
+            ledger.highWaterSinceReset = 0
+            ledger.countAtReset = lifetimeCount
+            ledger.rewound = 0
+            ledger.rewindFloor.removeAll()
+            ledger.resets += 1
+            let newGeneration = generation.wrappingAdd(1, ordering: .relaxed).newValue
+            if let trace, tracing.load(ordering: .relaxed) {
+                trace.record(kind: .reset, arenaID: id, size: released, alignment: 1, start: 0, end: released - 1,
+                             generation: newGeneration)
+            }
+            return released
+        }
+    }
+
+    /// The current position, to rewind to later.
+    func checkpoint() -> Checkpoint {
+        ledger.withLock { ledger in
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            return Checkpoint(
+                arenaID: id, generation: generation.load(ordering: .relaxed), offset: used(current),
+                chunkIndex: ledger.order.count - 1, slot: current.slot, offsetInChunk: current.offset,
+                rewindSerial: ledger.rewindSerial)
+        }
+    }
+
+    /// Releases everything allocated after `checkpoint`; returns the bytes released.
+    func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
+        let result: Result<Int, ArenaError> = ledger.withLock { ledger in
+            if let problem = staleness(of: checkpoint, ledger) { return .failure(problem) }
+            var replaced: BumpState
+            while true {
+                replaced = BumpState(rawValue: state.load(ordering: .acquiring))
+                let next = BumpState(count: replaced.count, slot: checkpoint.slot, offset: checkpoint.offsetInChunk)
+                if publish(over: replaced, next) { break }
+            }
+            // Chunks after the checkpoint's can no longer be reached: free them.
+            for slot in ledger.order[(checkpoint.chunkIndex + 1)...] { chunks.release(slot) }
+            ledger.order.removeSubrange((checkpoint.chunkIndex + 1)...)
+
+            let before = used(replaced)
+            let released = before - checkpoint.offset
+            ledger.highWaterSinceReset = Swift.max(ledger.highWaterSinceReset, before)
+            ledger.rewound += released
+            ledger.rewinds += 1
+            ledger.rewindSerial += 1
+            while let last = ledger.rewindFloor.last, last.target >= checkpoint.position {
+                ledger.rewindFloor.removeLast()
+            }
+            ledger.rewindFloor.append((ledger.rewindSerial, checkpoint.position))
+            if let trace, tracing.load(ordering: .relaxed) {
+                trace.record(kind: .rewind, arenaID: id, size: released, alignment: 1, start: checkpoint.offset,
+                             end: before - 1, generation: checkpoint.generation)
+            }
+            return .success(released)
+        }
+        return try result.get()
+    }
+
+    /// Why `checkpoint` cannot be rewound to, or nil when it can. Caller holds the lock.
+    private func staleness(of checkpoint: Checkpoint, _ ledger: Ledger) -> ArenaError? {
+        guard checkpoint.arenaID == id else {
+            return ArenaError(code: .foreignCheckpoint,
+                              message: "the checkpoint belongs to arena \(checkpoint.arenaID), not arena \(id)")
+        }
+        let generation = generation.load(ordering: .relaxed)
+        guard checkpoint.generation == generation else {
+            return ArenaError(
+                code: .staleCheckpoint,
+                message: "the checkpoint is from generation \(checkpoint.generation); the arena was reset since "
+                    + "and is at generation \(generation)")
+        }
+        // The lowest target of the rewinds made after the checkpoint was taken.
+        if let floor = ledger.rewindFloor.first(where: { $0.serial > checkpoint.rewindSerial }),
+           floor.target < checkpoint.position {
+            return ArenaError(
+                code: .staleCheckpoint,
+                message: "the checkpoint at offset \(checkpoint.offset) was released by a later rewind")
+        }
+        return nil
+    }
+
+    // MARK: Stats
+
+    func stats() -> ArenaStats {
+        ledger.withLock { ledger in
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let used = used(current)
+            let lifetimeCount = ledger.countCarry &+ current.count
+            let paddingBytes = padding.load(ordering: .relaxed)
+            let allocatedBytes = used + ledger.rewound - paddingBytes
+            let sinceReset = Swift.max(ledger.highWaterSinceReset, used)
+            return ArenaStats(
+                capacity: ledger.order.reduce(0) { $0 + chunks.capacity($1) },
+                limit: policy.reservedBytes,
+                used: used,
+                highWaterMark: Swift.max(ledger.highWater, sinceReset),
+                highWaterMarkSinceReset: sinceReset,
+                allocations: lifetimeCount &- ledger.countAtReset,
+                allocatedBytes: allocatedBytes,
+                paddingBytes: paddingBytes,
+                lifetimeAllocations: lifetimeCount,
+                lifetimeAllocatedBytes: ledger.earlierAllocatedBytes + allocatedBytes,
+                lifetimePaddingBytes: ledger.earlierPaddingBytes + paddingBytes,
+                failedAllocations: ledger.failed,
+                resets: ledger.resets,
+                rewinds: ledger.rewinds,
+                chunks: ledger.order.count,
+                generation: generation.load(ordering: .relaxed))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/// The one word that a bump arena's fast path reads and swaps: which chunk is current, how far into it the
+/// bump finger is, and how many allocations have been made (modulo `countLimit`).
+///
+/// Packing the allocation count next to the offset lets a shared arena keep an exact count with the single
+/// compare-and-swap that claims the bytes, instead of a second atomic read-modify-write per allocation.
+///
+/// ```
+///  63            46 45    40 39                                0
+/// +----------------+--------+-----------------------------------+
+/// |  count (18)    |slot (6)|  offset in the chunk (40)         |
+/// +----------------+--------+-----------------------------------+
+/// ```
+/// Invariant: `0 <= offset <= capacity(slot)`; `count < countLimit`. When `count` would reach `countLimit`,
+/// the fast path declines and the slow path folds the field into a wide counter under the arena's lock.
+@usableFromInline
+@frozen
+struct BumpState: Hashable, Sendable {
+    @usableFromInline var rawValue: UInt64
+
+    @inlinable init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    @inlinable init(count: UInt64, slot: Int, offset: Int) {
+        assert(count < Self.countLimit && slot >= 0 && slot < Self.slotCount && offset >= 0 && offset <= Self.maxOffset)
+        rawValue = count << 46 | UInt64(truncatingIfNeeded: slot) << 40 | UInt64(truncatingIfNeeded: offset)
+    }
+
+    @usableFromInline static let offsetMask: UInt64 = (1 << 40) - 1
+    /// The largest offset a chunk may have: chunks are at most 1 TiB.
+    @usableFromInline static let maxOffset = Int(offsetMask)
+    /// Number of chunk slots; a growing arena can hold at most this many chunks at once.
+    @usableFromInline static let slotCount = 64
+    /// The count field wraps into the slow path at this value (every 262,144 allocations).
+    @usableFromInline static let countLimit: UInt64 = 1 << 18
+
+    @inlinable var offset: Int { Int(truncatingIfNeeded: rawValue & Self.offsetMask) }
+    @inlinable var slot: Int { Int(truncatingIfNeeded: (rawValue >> 40) & 63) }
+    @inlinable var count: UInt64 { rawValue >> 46 }
+
+    /// The same position with the count field replaced (used by reset, rewind and the count fold).
+    @inlinable func with(count: UInt64) -> BumpState { BumpState(count: count, slot: slot, offset: offset) }
+}
+
+/// Where a request lands in a chunk, computed by `BumpState.fit`. The single implementation of the bump
+/// arithmetic: the shared arena publishes `next` with a compare-and-swap, the single-owner arena with a store.
+@usableFromInline
+@frozen
+struct BumpFit {
+    /// The first byte of the allocation (aligned).
+    @usableFromInline let pointer: UnsafeMutableRawPointer
+    /// The allocation's first byte as an offset into its chunk.
+    @usableFromInline let offsetInChunk: Int
+    /// Bytes skipped to reach the alignment.
+    @usableFromInline let padding: Int
+    /// The state to publish: the finger moved past the allocation and the count incremented.
+    @usableFromInline let next: BumpState
+
+    @inlinable init(pointer: UnsafeMutableRawPointer, offsetInChunk: Int, padding: Int, next: BumpState) {
+        self.pointer = pointer
+        self.offsetInChunk = offsetInChunk
+        self.padding = padding
+        self.next = next
+    }
+}
+
+extension BumpState {
+    /// Places `byteCount` bytes aligned to `alignment` (a power of two) after the finger of this state in
+    /// the chunk at `base` with `capacity` bytes, or returns nil when they do not fit (or the count must fold).
+    ///
+    /// The alignment applies to the address, not just the offset, so a chunk base that is less aligned than
+    /// the request still yields an aligned pointer.
+    @inlinable @inline(__always)
+    func fit(byteCount: Int, alignment: Int, base: UInt, capacity: Int) -> BumpFit? {
+        let count = self.count &+ 1
+        guard count < Self.countLimit else { return nil }
+        // Safe: `offset <= capacity` (invariant) and `base + capacity` is the end of a live allocation, so the
+        // sum is a valid address and cannot wrap.
+        let current = base &+ UInt(truncatingIfNeeded: offset)
+        let mask = UInt(truncatingIfNeeded: alignment &- 1)
+        // Safe: addresses are below 2^63 in user space and `mask < 2^21` (alignment is bounded by
+        // `BumpArena.maxAlignment`), so adding the mask cannot wrap.
+        let aligned = (current &+ mask) & ~mask
+        let start = Int(truncatingIfNeeded: aligned &- base)
+        // `byteCount >= 0` is checked by the callers; comparing `byteCount` against the room left, rather than
+        // adding it to `start`, keeps a huge request from overflowing.
+        guard start <= capacity, byteCount <= capacity &- start else { return nil }
+        // Safe: `aligned` lies in `base...base+capacity`, inside (or one past) the chunk's memory.
+        let pointer = UnsafeMutableRawPointer(bitPattern: aligned).unsafelyUnwrapped
+        return BumpFit(
+            pointer: pointer,
+            offsetInChunk: start,
+            padding: Int(truncatingIfNeeded: aligned &- current),
+            next: BumpState(count: count, slot: slot, offset: start &+ byteCount))
+    }
+}

@@ -1,0 +1,210 @@
+import Synchronization
+
+/// A bounded ring of `AllocationEvent`s: fixed capacity, overwrite-oldest, never blocks a writer.
+///
+/// Every event gets the next sequence number (from 1). Readers ask for the events after the last number they
+/// saw and learn how many they missed because newer events overwrote them:
+/// ```swift
+/// let ring = TraceRing(capacity: 4096)
+/// let arena = BumpArena(policy: .fixed(capacity: 1024), trace: ring)
+/// _ = try arena.allocate(byteCount: 16, alignment: 8)
+/// let batch = ring.events(after: 0)
+/// batch.map { "\($0)" }          // ["Allocated 16 from 0 to 15"]
+/// let later = ring.events(after: batch.next)
+/// ```
+///
+/// Writers: by default any number of threads may write at once (each event costs a fetch-add for its number
+/// and a compare-and-swap to claim its slot). A ring made with `singleWriter: true` skips both and must only
+/// be written by one thread at a time, e.g. by a single `LocalArena`. Readers may run on any thread in both
+/// modes; a slot is read under a sequence lock, so a reader never returns a half-written event.
+///
+/// Timestamps come from a clock thread that ticks every millisecond (one per process), so stamping an event
+/// costs a load, not a system call.
+public final class TraceRing: @unchecked Sendable {
+    /// One event's storage. `stamp` is the sequence lock: `2 * seq + 1` while event `seq` is being written,
+    /// `2 * seq` once it is complete, 0 before the first write. It only grows.
+    @usableFromInline
+    struct Slot: ~Copyable {
+        @usableFromInline let stamp = Atomic<UInt64>(0)
+        /// kind (bits 0-7) | log2(alignment) (bits 8-15) | arena id (bits 32-63)
+        @usableFromInline let meta = Atomic<UInt64>(0)
+        @usableFromInline let size = Atomic<Int>(0)
+        @usableFromInline let start = Atomic<Int>(0)
+        @usableFromInline let end = Atomic<Int>(0)
+        @usableFromInline let generation = Atomic<UInt64>(0)
+        @usableFromInline let timestamp = Atomic<UInt64>(0)
+    }
+
+    /// The number of events the ring keeps: a power of two.
+    public let capacity: Int
+    /// Whether writes skip the atomics that make concurrent writers safe.
+    public let singleWriter: Bool
+    @usableFromInline let mask: Int
+    /// The highest sequence number handed out so far; 0 when nothing was recorded.
+    @usableFromInline let head = Atomic<UInt64>(0)
+    /// Safe: `capacity` initialized slots, owned by the ring, deinitialized in `deinit`.
+    @usableFromInline let slots: UnsafeMutablePointer<Slot>
+    @usableFromInline let clock: TraceClock
+
+    /// The largest ring one may create (2^24 events, 1 GiB of slots).
+    public static let maxCapacity = 1 << 24
+
+    /// - Parameters:
+    ///   - capacity: events kept; rounded up to a power of two, at least 1 (a precondition: at most
+    ///     `maxCapacity`).
+    ///   - singleWriter: true only when a single thread at a time writes (faster; see the type's notes).
+    public init(capacity: Int, singleWriter: Bool = false) {
+        precondition(capacity >= 1 && capacity <= Self.maxCapacity,
+                     "TraceRing capacity must be in 1...\(Self.maxCapacity), got \(capacity)")
+        let rounded = 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount) // next power of two
+        self.capacity = capacity == 1 ? 1 : rounded
+        self.mask = self.capacity - 1
+        self.singleWriter = singleWriter
+        self.clock = TraceClock.shared
+        slots = .allocate(capacity: self.capacity)
+        for index in 0..<self.capacity {
+            (slots + index).initialize(to: Slot())
+        }
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    /// The sequence number of the newest event (0 when none).
+    public var lastSequence: UInt64 { head.load(ordering: .acquiring) }
+
+    /// Events overwritten before anyone could have read them all: everything older than the newest
+    /// `capacity`.
+    public var overwritten: UInt64 {
+        let last = lastSequence
+        return last > UInt64(capacity) ? last - UInt64(capacity) : 0
+    }
+
+    /// Appends an event. Never blocks; an older event in the same slot is overwritten.
+    @inlinable
+    func record(
+        kind: AllocationEvent.Kind, arenaID: UInt32, size: Int, alignment: Int, start: Int, end: Int,
+        generation: UInt64
+    ) {
+        let sequence: UInt64
+        if singleWriter {
+            sequence = head.load(ordering: .relaxed) &+ 1
+            head.store(sequence, ordering: .releasing)
+        } else {
+            sequence = head.wrappingAdd(1, ordering: .relaxed).newValue
+        }
+        // Safe: `mask == capacity - 1`, so the index lies in `0..<capacity`.
+        let target = slots + (Int(truncatingIfNeeded: sequence) & mask)
+        let writing = sequence &<< 1 | 1
+        if singleWriter {
+            target.pointee.stamp.store(writing, ordering: .relaxed)
+        } else if !claim(target, writing: writing) {
+            return  // a writer of a newer event holds the slot: ours is already overwritten
+        }
+        atomicMemoryFence(ordering: .releasing)  // the payload stores below stay after the `writing` stamp
+        let alignmentLog2 = UInt64(truncatingIfNeeded: alignment.trailingZeroBitCount)
+        target.pointee.meta.store(
+            UInt64(kind.rawValue) | alignmentLog2 &<< 8 | UInt64(arenaID) &<< 32, ordering: .relaxed)
+        target.pointee.size.store(size, ordering: .relaxed)
+        target.pointee.start.store(start, ordering: .relaxed)
+        target.pointee.end.store(end, ordering: .relaxed)
+        target.pointee.generation.store(generation, ordering: .relaxed)
+        target.pointee.timestamp.store(clock.now(), ordering: .relaxed)
+        target.pointee.stamp.store(sequence &<< 1, ordering: .releasing)
+    }
+
+    /// Marks the slot as being written for `writing / 2`, unless a newer event already claimed it.
+    @usableFromInline
+    func claim(_ slot: UnsafeMutablePointer<Slot>, writing: UInt64) -> Bool {
+        var observed = slot.pointee.stamp.load(ordering: .relaxed)
+        while observed < writing {
+            let (exchanged, current) = slot.pointee.stamp.compareExchange(
+                expected: observed, desired: writing, ordering: .relaxed)
+            if exchanged { return true }
+            observed = current
+        }
+        return false
+    }
+
+    /// The events recorded after sequence number `sequence`, oldest first, at most `limit` of them.
+    ///
+    /// `missed` counts the events after `sequence` that were overwritten before this read; `next` is the
+    /// number to pass as `after` for the following read. An event whose writer has not finished yet ends the
+    /// batch (it is returned by a later read), so the sequence numbers a reader sees have gaps only where
+    /// `missed` says so.
+    public func events(after sequence: UInt64, limit: Int = .max) -> TraceBatch {
+        precondition(limit >= 0, "limit must not be negative")
+        let last = head.load(ordering: .acquiring)
+        var next = sequence
+        var missed: UInt64 = 0
+        if last > UInt64(capacity), next < last - UInt64(capacity) {
+            missed = last - UInt64(capacity) - next
+            next = last - UInt64(capacity)
+        }
+        var events: [AllocationEvent] = []
+        events.reserveCapacity(Swift.min(limit, Int(truncatingIfNeeded: last &- next)))
+        while next < last, events.count < limit {
+            let wanted = next + 1
+            switch read(wanted) {
+            case .event(let event):
+                events.append(event)
+            case .overwritten:
+                missed += 1
+            case .pending:
+                return TraceBatch(events: events, missed: missed, next: next)
+            }
+            next = wanted
+        }
+        return TraceBatch(events: events, missed: missed, next: next)
+    }
+
+    enum SlotRead {
+        case event(AllocationEvent)
+        case overwritten
+        case pending
+    }
+
+    func read(_ sequence: UInt64) -> SlotRead {
+        // Safe: `mask == capacity - 1`, so the index lies in `0..<capacity`.
+        let slot = slots + (Int(truncatingIfNeeded: sequence) & mask)
+        let complete = sequence &<< 1
+        let before = slot.pointee.stamp.load(ordering: .acquiring)
+        if before > complete { return .overwritten }
+        if before < complete { return .pending }
+        let meta = slot.pointee.meta.load(ordering: .relaxed)
+        let size = slot.pointee.size.load(ordering: .relaxed)
+        let start = slot.pointee.start.load(ordering: .relaxed)
+        let end = slot.pointee.end.load(ordering: .relaxed)
+        let generation = slot.pointee.generation.load(ordering: .relaxed)
+        let timestamp = slot.pointee.timestamp.load(ordering: .relaxed)
+        atomicMemoryFence(ordering: .acquiring)  // the loads above complete before the stamp is checked again
+        guard slot.pointee.stamp.load(ordering: .relaxed) == complete,
+              let kind = AllocationEvent.Kind(rawValue: UInt8(truncatingIfNeeded: meta))
+        else { return .overwritten }
+        return .event(AllocationEvent(
+            sequence: sequence, arenaID: UInt32(truncatingIfNeeded: meta >> 32), kind: kind, size: size,
+            alignment: 1 << Int((meta >> 8) & 0xFF), start: start, end: end, generation: generation,
+            timestamp: timestamp))
+    }
+}
+
+/// What `TraceRing.events(after:limit:)` returns: the events, how many were missed, where to continue.
+public struct TraceBatch: RandomAccessCollection, Hashable, Sendable {
+    public let events: [AllocationEvent]
+    /// Events after the requested sequence number that were overwritten before they could be read.
+    public let missed: UInt64
+    /// The sequence number to pass as `after` next time.
+    public let next: UInt64
+
+    public init(events: [AllocationEvent], missed: UInt64, next: UInt64) {
+        self.events = events
+        self.missed = missed
+        self.next = next
+    }
+
+    public var startIndex: Int { events.startIndex }
+    public var endIndex: Int { events.endIndex }
+    public subscript(position: Int) -> AllocationEvent { events[position] }
+}
