@@ -1,0 +1,204 @@
+import Synchronization
+
+/// Named arenas with budgets: how many, and how many bytes they may reserve in total.
+///
+/// ```swift
+/// let registry = ArenaRegistry(limits: .init(maxArenas: 100, maxTotalBytes: 1 << 30, maxArenaBytes: 1 << 24))
+/// let request = try registry.create(name: "req-42", policy: .fixed(capacity: 64 * 1024), traceCapacity: 1024)
+/// _ = try request.arena.allocate(byteCount: 16, alignment: 8)
+/// try registry.reset(named: "req-42")
+/// try registry.remove(named: "req-42")
+/// ```
+/// An arena reserves its policy's `reservedBytes` (a fixed capacity, or a growing limit) from the total
+/// budget while it exists. The registry's lock guards only the name table; allocation never takes it.
+public final class ArenaRegistry: Sendable {
+    public struct Limits: Hashable, Sendable {
+        /// Most arenas at once.
+        public var maxArenas: Int
+        /// Most bytes all arenas may reserve together.
+        public var maxTotalBytes: Int
+        /// Most bytes one arena may reserve.
+        public var maxArenaBytes: Int
+
+        public init(maxArenas: Int = 1024, maxTotalBytes: Int = 1 << 30, maxArenaBytes: Int = 256 << 20) {
+            self.maxArenas = maxArenas
+            self.maxTotalBytes = maxTotalBytes
+            self.maxArenaBytes = maxArenaBytes
+        }
+    }
+
+    /// What a reset released.
+    public struct ResetResult: Hashable, Sendable {
+        public let name: String
+        public let releasedBytes: Int
+        public let generation: UInt64
+    }
+
+    public let limits: Limits
+
+    private struct Table {
+        var arenas: [String: RegisteredArena] = [:]
+        var reservedBytes = 0
+    }
+    private let table = Mutex(Table())
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Creates and registers an arena.
+    ///
+    /// - Parameters:
+    ///   - traceCapacity: events its own `TraceRing` keeps; nil for no tracing.
+    ///   - arenaClass: monitoring label; defaults to `name`.
+    ///   - pinned: pinned arenas cannot be removed.
+    ///   - idleTimeoutSeconds: `removeIdle(now:)` removes it after this long without `touch()`.
+    /// - Throws: `.invalidName`, `.invalidPolicy`, `.duplicateName`, `.arenaTooLarge`, `.tooManyArenas`,
+    ///   `.totalBudgetExceeded`, each with a message that gives the numbers.
+    @discardableResult
+    public func create(
+        name: String, policy: ArenaPolicy, traceCapacity: Int? = nil, arenaClass: String? = nil,
+        pinned: Bool = false, idleTimeoutSeconds: Int? = nil
+    ) throws(ArenaError) -> RegisteredArena {
+        if let problem = ArenaName.problem(with: name) {
+            throw ArenaError(code: .invalidName, message: "invalid arena name '\(name)': \(problem)")
+        }
+        if let arenaClass, let problem = ArenaName.problem(with: arenaClass) {
+            throw ArenaError(code: .invalidName, message: "invalid arena class '\(arenaClass)': \(problem)")
+        }
+        if let problem = policy.problem {
+            throw ArenaError(code: .invalidPolicy, message: "invalid policy for arena '\(name)': \(problem)")
+        }
+        if let traceCapacity, traceCapacity < 1 || traceCapacity > TraceRing.maxCapacity {
+            throw ArenaError(code: .invalidPolicy,
+                             message: "trace capacity must be in 1...\(TraceRing.maxCapacity), got \(traceCapacity)")
+        }
+        let reserved = policy.reservedBytes
+        if reserved > limits.maxArenaBytes {
+            throw ArenaError(
+                code: .arenaTooLarge,
+                message: "arena '\(name)' would reserve \(reserved) bytes; the per-arena maximum is "
+                    + "\(limits.maxArenaBytes)")
+        }
+        // Check the table before allocating the arena's memory, and again when inserting it.
+        try table.withLock { table throws(ArenaError) in try admit(name: name, reserved: reserved, table) }
+        let ring = traceCapacity.map { TraceRing(capacity: $0) }
+        let entry = RegisteredArena(
+            name: name, arenaClass: arenaClass ?? name, arena: BumpArena(policy: policy, trace: ring),
+            isPinned: pinned, idleTimeoutSeconds: idleTimeoutSeconds)
+        try table.withLock { table throws(ArenaError) in
+            try admit(name: name, reserved: reserved, table)
+            table.arenas[name] = entry
+            table.reservedBytes += reserved
+        }
+        return entry
+    }
+
+    private func admit(name: String, reserved: Int, _ table: Table) throws(ArenaError) {
+        if table.arenas[name] != nil {
+            throw ArenaError(code: .duplicateName, message: "an arena named '\(name)' already exists")
+        }
+        if table.arenas.count >= limits.maxArenas {
+            throw ArenaError(code: .tooManyArenas,
+                             message: "the registry already holds its maximum of \(limits.maxArenas) arenas")
+        }
+        if reserved > limits.maxTotalBytes - table.reservedBytes {
+            throw ArenaError(
+                code: .totalBudgetExceeded,
+                message: "arena '\(name)' would reserve \(reserved) bytes; \(table.reservedBytes) of the "
+                    + "\(limits.maxTotalBytes) byte total budget are reserved, \(limits.maxTotalBytes - table.reservedBytes) left")
+        }
+    }
+
+    /// The arena with that name, or nil.
+    public func arena(named name: String) -> RegisteredArena? {
+        table.withLock { $0.arenas[name] }
+    }
+
+    /// The arena with that name.
+    /// - Throws: `.unknownArena`.
+    public func require(_ name: String) throws(ArenaError) -> RegisteredArena {
+        guard let entry = arena(named: name) else {
+            throw ArenaError(code: .unknownArena, message: "no arena named '\(name)'")
+        }
+        return entry
+    }
+
+    /// Removes an arena and returns it; its memory is freed when the last reference goes.
+    /// - Throws: `.unknownArena`, `.arenaPinned`.
+    @discardableResult
+    public func remove(named name: String) throws(ArenaError) -> RegisteredArena {
+        try table.withLock { table throws(ArenaError) in
+            guard let entry = table.arenas[name] else {
+                throw ArenaError(code: .unknownArena, message: "no arena named '\(name)'")
+            }
+            if entry.isPinned {
+                throw ArenaError(code: .arenaPinned,
+                                 message: "arena '\(name)' is declared in the configuration: it can be reset, not removed")
+            }
+            table.arenas[name] = nil
+            table.reservedBytes -= entry.arena.policy.reservedBytes
+            return entry
+        }
+    }
+
+    /// Resets one arena.
+    /// - Throws: `.unknownArena`.
+    @discardableResult
+    public func reset(named name: String) throws(ArenaError) -> ResetResult {
+        let entry = try require(name)
+        let released = entry.arena.reset()
+        entry.touch()
+        return ResetResult(name: name, releasedBytes: released, generation: entry.arena.generation)
+    }
+
+    /// Resets every arena whose name starts with `prefix` (all when nil), in name order.
+    @discardableResult
+    public func resetAll(prefix: String? = nil) -> [ResetResult] {
+        arenas(prefix: prefix).map { entry in
+            let released = entry.arena.reset()
+            return ResetResult(name: entry.name, releasedBytes: released, generation: entry.arena.generation)
+        }
+    }
+
+    /// The registered arenas in name order, optionally only those whose name starts with `prefix`.
+    public func arenas(prefix: String? = nil) -> [RegisteredArena] {
+        let all = table.withLock { Array($0.arenas.values) }
+        return all.filter { prefix == nil || $0.name.hasPrefix(prefix!) }.sorted { $0.name < $1.name }
+    }
+
+    /// Every arena's snapshot in name order, and the registry's totals.
+    public func snapshot() -> RegistrySnapshot {
+        let (entries, reserved) = table.withLock { (Array($0.arenas.values), $0.reservedBytes) }
+        return RegistrySnapshot(
+            arenas: entries.sorted { $0.name < $1.name }.map { $0.snapshot() }, reservedBytes: reserved,
+            limits: limits)
+    }
+
+    /// Arenas now registered.
+    public var count: Int { table.withLock { $0.arenas.count } }
+
+    /// Bytes reserved by the registered arenas.
+    public var reservedBytes: Int { table.withLock { $0.reservedBytes } }
+
+    /// Removes the unpinned arenas idle past their timeout at `now` (nanoseconds since 1970); returns their
+    /// names.
+    @discardableResult
+    public func removeIdle(now: UInt64) -> [String] {
+        table.withLock { table in
+            let idle = table.arenas.values.filter { !$0.isPinned && $0.isIdle(at: now) }
+            for entry in idle {
+                table.arenas[entry.name] = nil
+                table.reservedBytes -= entry.arena.policy.reservedBytes
+            }
+            return idle.map(\.name).sorted()
+        }
+    }
+}
+
+/// All arenas' snapshots and the registry's totals at one moment.
+public struct RegistrySnapshot: Hashable, Sendable {
+    public let arenas: [ArenaSnapshot]
+    public let reservedBytes: Int
+    public let limits: ArenaRegistry.Limits
+}

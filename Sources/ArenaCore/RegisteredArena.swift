@@ -1,0 +1,71 @@
+import Synchronization
+
+/// An arena held by an `ArenaRegistry`, with what the registry knows about it.
+public final class RegisteredArena: Sendable {
+    /// The registry key (see `ArenaName`).
+    public let name: String
+    /// A label that groups arenas for monitoring (bounded cardinality); defaults to the name.
+    public let arenaClass: String
+    /// The arena itself; allocate from it directly.
+    public let arena: BumpArena
+    /// When it was created, in nanoseconds since 1970.
+    public let createdAt: UInt64
+    /// Pinned arenas (declared at start-up) can be reset but not removed.
+    public let isPinned: Bool
+    /// Idle time after which `ArenaRegistry.removeIdle` removes it, in seconds; nil for never.
+    public let idleTimeoutSeconds: Int?
+    /// Last `touch()`, in nanoseconds since 1970.
+    private let lastUsed: Atomic<UInt64>
+
+    init(name: String, arenaClass: String, arena: BumpArena, isPinned: Bool, idleTimeoutSeconds: Int?) {
+        self.name = name
+        self.arenaClass = arenaClass
+        self.arena = arena
+        self.isPinned = isPinned
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        let now = TraceClock.readClock()
+        self.createdAt = now
+        self.lastUsed = Atomic(now)
+    }
+
+    /// Marks the arena as used now (resets its idle timer).
+    public func touch() { lastUsed.store(TraceClock.shared.now(), ordering: .relaxed) }
+
+    /// When it was last touched, in nanoseconds since 1970.
+    public var lastUsedAt: UInt64 { lastUsed.load(ordering: .relaxed) }
+
+    /// Whether it has been idle longer than its timeout at `now` (nanoseconds since 1970).
+    public func isIdle(at now: UInt64) -> Bool {
+        guard let idleTimeoutSeconds else { return false }
+        let last = lastUsedAt
+        return now > last && now - last >= UInt64(idleTimeoutSeconds) * 1_000_000_000
+    }
+
+    /// Its name, class, policy and stats, read together.
+    public func snapshot() -> ArenaSnapshot {
+        ArenaSnapshot(
+            name: name, arenaClass: arenaClass, id: arena.id, policy: arena.policy, isTracing: arena.isTracing,
+            createdAt: createdAt, isPinned: isPinned, idleTimeoutSeconds: idleTimeoutSeconds,
+            stats: arena.stats, traceCapacity: arena.trace?.capacity ?? 0,
+            traceOverwritten: arena.trace?.overwritten ?? 0, traceLastSequence: arena.trace?.lastSequence ?? 0)
+    }
+}
+
+/// One arena's description and stats at one moment.
+public struct ArenaSnapshot: Hashable, Sendable {
+    public let name: String
+    public let arenaClass: String
+    public let id: UInt32
+    public let policy: ArenaPolicy
+    public let isTracing: Bool
+    public let createdAt: UInt64
+    public let isPinned: Bool
+    public let idleTimeoutSeconds: Int?
+    public let stats: ArenaStats
+    /// Events its ring keeps (0 without a ring).
+    public let traceCapacity: Int
+    /// Events its ring overwrote.
+    public let traceOverwritten: UInt64
+    /// Newest event sequence number in its ring.
+    public let traceLastSequence: UInt64
+}
