@@ -147,7 +147,7 @@ public final class ArenaRegistry: Sendable {
     @discardableResult
     public func reset(named name: String) throws(ArenaError) -> ResetResult {
         let entry = try require(name)
-        let released = entry.arena.reset()
+        let released = entry.withExclusiveContent { entry.arena.reset() }
         entry.touch()
         return ResetResult(name: name, releasedBytes: released, generation: entry.arena.generation)
     }
@@ -156,7 +156,7 @@ public final class ArenaRegistry: Sendable {
     @discardableResult
     public func resetAll(prefix: String? = nil) -> [ResetResult] {
         arenas(prefix: prefix).map { entry in
-            let released = entry.arena.reset()
+            let released = entry.withExclusiveContent { entry.arena.reset() }
             return ResetResult(name: entry.name, releasedBytes: released, generation: entry.arena.generation)
         }
     }

@@ -323,6 +323,11 @@ public final class ArenaStorage: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Why `checkpoint` can no longer be rewound to, or nil when it still can.
+    func problem(with checkpoint: Checkpoint) -> ArenaError? {
+        ledger.withLock { staleness(of: checkpoint, $0) }
+    }
+
     /// Why `checkpoint` cannot be rewound to, or nil when it can. Caller holds the lock.
     private func staleness(of checkpoint: Checkpoint, _ ledger: Ledger) -> ArenaError? {
         guard checkpoint.arenaID == id else {

@@ -31,6 +31,10 @@ extension BumpAllocator {
     /// Resets so far; allocations and checkpoints from earlier generations are stale.
     public var generation: UInt64 { _storage.generation.load(ordering: .relaxed) }
 
+    /// Whether `rewind(to: checkpoint)` would succeed: same arena, same generation, and no rewind since went to
+    /// an earlier position. Everything allocated before a valid checkpoint is still live.
+    public func isValid(_ checkpoint: Checkpoint) -> Bool { _storage.problem(with: checkpoint) == nil }
+
     /// Memory for `count` values of `T`, uninitialized, aligned for `T`.
     /// - Precondition: `count >= 0`.
     /// - Throws: `.arenaFull`, also when `count * stride` overflows.

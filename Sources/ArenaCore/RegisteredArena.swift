@@ -16,6 +16,9 @@ public final class RegisteredArena: Sendable {
     public let idleTimeoutSeconds: Int?
     /// Last `touch()`, in nanoseconds since 1970.
     private let lastUsed: Atomic<UInt64>
+    /// Serialises code that reads or writes the arena's memory with resets and rewinds (see
+    /// `withExclusiveContent`). Allocation itself never takes it.
+    private let contentLock = Mutex(())
 
     init(name: String, arenaClass: String, arena: BumpArena, isPinned: Bool, idleTimeoutSeconds: Int?) {
         self.name = name
@@ -26,6 +29,14 @@ public final class RegisteredArena: Sendable {
         let now = TraceClock.readClock()
         self.createdAt = now
         self.lastUsed = Atomic(now)
+    }
+
+    /// Runs `body` while no other `withExclusiveContent` runs for this arena. `ArenaRegistry.reset` holds it, so
+    /// code that copies bytes into or out of the arena under it never races with a reset freeing them.
+    public func withExclusiveContent<Result, Failure: Error>(
+        _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try contentLock.withLock { _ throws(Failure) in try body() }
     }
 
     /// Marks the arena as used now (resets its idle timer).
