@@ -1,0 +1,110 @@
+import ArenaCore
+
+/// `GET /metrics`: Prometheus text exposition 0.0.4, rendered on demand.
+///
+/// Arena metrics are labelled by class and summed over the arenas of that class, so per-request arenas do not
+/// grow the number of series; per-arena detail stays in the JSON API.
+extension ArenaAPI {
+    func metrics(_ request: HTTPRequest) -> HTTPResponse {
+        var out = PrometheusText()
+        renderArenaMetrics(into: &out)
+        requestMetrics.render(into: &out)
+        ProcessMetrics.render(into: &out)
+        var response = HTTPResponse(status: .ok, body: .bytes(out.bytes))
+        response.headers.replace(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+        return response
+    }
+
+    private struct ClassSums {
+        var arenas = 0
+        var capacity = 0
+        var limit = 0
+        var used = 0
+        var highWater = 0
+        var allocations: UInt64 = 0
+        var allocatedBytes = 0
+        var paddingBytes = 0
+        var failed: UInt64 = 0
+        var resets: UInt64 = 0
+        var overwritten: UInt64 = 0
+    }
+
+    func renderArenaMetrics(into out: inout PrometheusText) {
+        let snapshot = registry.snapshot()
+        var classes: [String: ClassSums] = [:]
+        for arena in snapshot.arenas {
+            var sums = classes[arena.arenaClass, default: ClassSums()]
+            sums.arenas += 1
+            sums.capacity += arena.stats.capacity
+            sums.limit += arena.stats.limit
+            sums.used += arena.stats.used
+            sums.highWater += arena.stats.highWaterMark
+            sums.allocations += arena.stats.lifetimeAllocations
+            sums.allocatedBytes += arena.stats.lifetimeAllocatedBytes
+            sums.paddingBytes += arena.stats.lifetimePaddingBytes
+            sums.failed += arena.stats.failedAllocations
+            sums.resets += arena.stats.resets
+            sums.overwritten += arena.traceOverwritten
+            classes[arena.arenaClass] = sums
+        }
+        let retired = classMetrics.retiredCounters()
+        for (name, counters) in retired where classes[name] == nil { classes[name] = ClassSums() }
+        for (name, counters) in retired {
+            classes[name]!.allocations += counters.allocations
+            classes[name]!.allocatedBytes += counters.allocatedBytes
+            classes[name]!.paddingBytes += counters.paddingBytes
+            classes[name]!.failed += counters.failedAllocations
+            classes[name]!.resets += counters.resets
+            classes[name]!.overwritten += counters.traceOverwritten
+        }
+        let ordered = classes.sorted { $0.key < $1.key }
+
+        func family<T: BinaryInteger>(
+            _ name: String, _ type: PrometheusText.MetricType, _ help: String, _ value: (ClassSums) -> T
+        ) {
+            out.family(name, type: type, help: help)
+            for (arenaClass, sums) in ordered { out.sample(name, labels: [("class", arenaClass)], value(sums)) }
+        }
+        family("arena_arenas", .gauge, "Arenas of the class that exist now.") { $0.arenas }
+        family("arena_capacity_bytes", .gauge, "Bytes the arenas of the class hold now (all chunks).") { $0.capacity }
+        family("arena_limit_bytes", .gauge, "Bytes the arenas of the class may hold at most.") { $0.limit }
+        family("arena_used_bytes", .gauge, "Bytes handed out by the arenas of the class since their last reset.") {
+            $0.used
+        }
+        family("arena_high_water_bytes", .gauge, "Sum of the arenas' highest used bytes ever.") { $0.highWater }
+        family("arena_allocations_total", .counter, "Successful allocations.") { $0.allocations }
+        family("arena_allocated_bytes_total", .counter, "Bytes requested by successful allocations.") {
+            $0.allocatedBytes
+        }
+        family("arena_padding_bytes_total", .counter, "Bytes skipped for alignment.") { $0.paddingBytes }
+        family("arena_failed_allocations_total", .counter, "Allocations refused because the arena was full.") {
+            $0.failed
+        }
+        family("arena_resets_total", .counter, "Arena resets.") { $0.resets }
+        family("arena_trace_overwritten_events_total", .counter,
+               "Trace events overwritten in the ring before a reader could have read them.") { $0.overwritten }
+
+        out.family("arena_allocation_size_bytes", type: .histogram,
+                   help: "Sizes of allocations made over the HTTP API, by class.")
+        for (arenaClass, histogram) in classMetrics.sizeHistograms().sorted(by: { $0.key < $1.key }) {
+            var cumulative: [UInt64] = []
+            var running: UInt64 = 0
+            for count in histogram.counts.dropLast() {
+                running += count
+                cumulative.append(running)
+            }
+            out.histogram("arena_allocation_size_bytes", labels: [("class", arenaClass)],
+                          bounds: ArenaClassMetrics.sizeBoundLabels, cumulativeCounts: cumulative,
+                          sum: String(histogram.sum), count: histogram.count)
+        }
+
+        out.family("arena_registry_arenas", type: .gauge, help: "Arenas in the registry.")
+        out.sample("arena_registry_arenas", snapshot.arenas.count)
+        out.family("arena_registry_max_arenas", type: .gauge, help: "Most arenas the registry may hold.")
+        out.sample("arena_registry_max_arenas", snapshot.limits.maxArenas)
+        out.family("arena_registry_reserved_bytes", type: .gauge, help: "Bytes reserved by the registered arenas.")
+        out.sample("arena_registry_reserved_bytes", snapshot.reservedBytes)
+        out.family("arena_registry_budget_bytes", type: .gauge, help: "Bytes all arenas together may reserve.")
+        out.sample("arena_registry_budget_bytes", snapshot.limits.maxTotalBytes)
+    }
+}

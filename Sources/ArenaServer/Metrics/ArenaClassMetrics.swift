@@ -1,0 +1,63 @@
+import ArenaCore
+import Synchronization
+
+/// What `/metrics` reports per arena class, beyond the live arenas' stats: the counters of arenas that were
+/// removed (so a class's `_total` counters never go down when a per-request arena is deleted) and the
+/// allocation-size histogram of allocations made over the API.
+final class ArenaClassMetrics: Sendable {
+    /// Counters of removed arenas, summed per class.
+    struct Retired: Sendable {
+        var allocations: UInt64 = 0
+        var allocatedBytes = 0
+        var paddingBytes = 0
+        var failedAllocations: UInt64 = 0
+        var resets: UInt64 = 0
+        var traceOverwritten: UInt64 = 0
+    }
+
+    /// Power-of-two upper bounds of the allocation-size histogram: 0, 1, 2, 4, ..., 1 GiB.
+    static let sizeBounds: [Int] = [0] + (0...30).map { 1 << $0 }
+    static let sizeBoundLabels = sizeBounds.map(String.init)
+
+    struct SizeHistogram: Sendable {
+        /// Non-cumulative counts per bound, then one for larger sizes.
+        var counts = [UInt64](repeating: 0, count: ArenaClassMetrics.sizeBounds.count + 1)
+        var sum = 0
+        var count: UInt64 = 0
+    }
+
+    private let retired = Mutex<[String: Retired]>([:])
+    private let sizes = Mutex<[String: SizeHistogram]>([:])
+
+    /// Adds a removed arena's lifetime counters to its class.
+    func absorb(_ entry: RegisteredArena) {
+        let snapshot = entry.snapshot()
+        retired.withLock { table in
+            var sums = table[entry.arenaClass, default: Retired()]
+            sums.allocations += snapshot.stats.lifetimeAllocations
+            sums.allocatedBytes += snapshot.stats.lifetimeAllocatedBytes
+            sums.paddingBytes += snapshot.stats.lifetimePaddingBytes
+            sums.failedAllocations += snapshot.stats.failedAllocations
+            sums.resets += snapshot.stats.resets
+            sums.traceOverwritten += snapshot.traceOverwritten
+            table[entry.arenaClass] = sums
+        }
+    }
+
+    /// Records the sizes of successful allocations in `arenaClass`.
+    func recordSizes<S: Sequence<Int>>(_ byteCounts: S, arenaClass: String) {
+        sizes.withLock { table in
+            var histogram = table[arenaClass, default: SizeHistogram()]
+            for byteCount in byteCounts {
+                let bucket = byteCount == 0 ? 0 : min(Self.sizeBounds.count, 1 + (Int.bitWidth - (byteCount - 1).leadingZeroBitCount))
+                histogram.counts[bucket] += 1
+                histogram.sum += byteCount
+                histogram.count += 1
+            }
+            table[arenaClass] = histogram
+        }
+    }
+
+    func retiredCounters() -> [String: Retired] { retired.withLock { $0 } }
+    func sizeHistograms() -> [String: SizeHistogram] { sizes.withLock { $0 } }
+}
