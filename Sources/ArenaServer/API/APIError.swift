@@ -9,8 +9,8 @@ struct APIError: Error {
     var code: String
     /// What went wrong and why, for humans.
     var message: String
-    /// Extra members of the error object (e.g. `used` and `capacity` of a full arena).
-    var details: (inout JSONWriter) -> Void = { _ in }
+    /// Extra members of the error object (e.g. `used` and `capacity` of a full arena), in order.
+    var details: [Detail] = []
     /// Extra response headers (e.g. `Allow` on 405).
     var headers = HTTPHeaders()
 
@@ -42,11 +42,8 @@ struct APIError: Error {
         }
         self.init(status: status, code: error.code.rawValue, message: error.message)
         if error.code == .arenaFull {
-            details = { json in
-                json.field("requested", error.requested)
-                json.field("used", error.used)
-                json.field("capacity", error.capacity)
-            }
+            details = [.integer("requested", error.requested), .integer("used", error.used),
+                       .integer("capacity", error.capacity)]
         }
     }
 
@@ -55,10 +52,59 @@ struct APIError: Error {
         json.object {
             $0.field("error", code)
             $0.field("message", message)
-            details(&$0)
+            for detail in details { detail.write(to: &$0) }
         }
         var response = HTTPResponse.json(bytes: json.bytes, status: status)
         for field in headers { response.headers.replace(name: field.name, value: field.value) }
         return response
+    }
+}
+
+extension APIError {
+    /// One extra member of an error object.
+    enum Detail: Sendable {
+        case integer(String, Int?)
+        /// The allocations a batch made before it failed.
+        case allocations([AllocationRecord])
+
+        func write(to json: inout JSONWriter) {
+            switch self {
+            case .integer(let name, let value): json.field(name, value)
+            case .allocations(let records):
+                json.key("allocations")
+                AllocationRecord.write(records, to: &json)
+            }
+        }
+    }
+}
+
+/// An allocation as the API reports it: logical offsets, size, padding, generation.
+struct AllocationRecord: Sendable {
+    let start: Int
+    let end: Int
+    let size: Int
+    let padding: Int
+    let generation: UInt64
+
+    init(_ allocation: Allocation) {
+        start = allocation.offset
+        end = allocation.lastOffset
+        size = allocation.byteCount
+        padding = allocation.padding
+        generation = allocation.generation
+    }
+
+    static func write(_ records: [AllocationRecord], to json: inout JSONWriter) {
+        json.array { json in
+            for record in records {
+                json.object { json in
+                    json.field("start", record.start)
+                    json.field("end", record.end)
+                    json.field("size", record.size)
+                    json.field("padding", record.padding)
+                    json.field("generation", record.generation)
+                }
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Durations go into fixed buckets of atomics (one row per route), so recording a request takes no lock;
 /// status codes are few per route, so they live in a small locked table.
-final class RequestMetrics: Sendable {
+final class RequestMetrics: @unchecked Sendable {
+    // @unchecked: `cells` points at atomics that this object owns for its whole life.
     /// Upper bounds of the duration buckets, in seconds.
     static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                    0.5, 1, 2.5]

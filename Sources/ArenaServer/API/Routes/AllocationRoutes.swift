@@ -39,13 +39,7 @@ extension ArenaAPI {
             } catch {
                 classMetrics.recordSizes(made.lazy.map(\.byteCount), arenaClass: entry.arenaClass)
                 var failure = APIError(error)
-                let previous = failure.details
-                let done = made
-                failure.details = { json in
-                    previous(&json)
-                    json.key("allocations")
-                    Self.writeAllocations(done, to: &json)
-                }
+                failure.details.append(.allocations(made.map(AllocationRecord.init)))
                 throw failure
             }
         }
@@ -55,23 +49,9 @@ extension ArenaAPI {
             json.field("arena", name)
             json.field("generation", made.last?.generation ?? entry.arena.generation)
             json.key("allocations")
-            Self.writeAllocations(made, to: &json)
+            AllocationRecord.write(made.map(AllocationRecord.init), to: &json)
         }
         return .json(bytes: json.bytes, status: .created)
-    }
-
-    static func writeAllocations(_ allocations: [Allocation], to json: inout JSONWriter) {
-        json.array { json in
-            for allocation in allocations {
-                json.object { json in
-                    json.field("start", allocation.offset)
-                    json.field("end", allocation.lastOffset)
-                    json.field("size", allocation.byteCount)
-                    json.field("padding", allocation.padding)
-                    json.field("generation", allocation.generation)
-                }
-            }
-        }
     }
 
     static func checkAlignment(_ alignment: Int) throws(APIError) {
@@ -100,7 +80,7 @@ extension ArenaAPI {
         }
         // Copy under the exclusive-content lock so a reset cannot free the memory mid-copy.
         let stored: Result<(UInt64, Blob), ArenaError> = entry.withExclusiveContent {
-            do {
+            do throws(ArenaError) {
                 let allocation = try entry.arena.allocation(byteCount: request.body.count, alignment: alignment)
                 request.body.withUnsafeBytes { source in
                     // Safe: the allocation holds exactly `source.count` bytes, and the body is not arena memory.

@@ -81,7 +81,7 @@ extension ArenaAPI {
         }
         // Under the exclusive-content lock: a rewind frees chunks that a blob copy may be using.
         let released: Result<Int, ArenaError> = entry.withExclusiveContent {
-            do {
+            do throws(ArenaError) {
                 return .success(try entry.arena.rewind(to: checkpoint))
             } catch {
                 return .failure(error)

@@ -48,7 +48,7 @@ extension ArenaAPI {
             classes[arena.arenaClass] = sums
         }
         let retired = classMetrics.retiredCounters()
-        for (name, counters) in retired where classes[name] == nil { classes[name] = ClassSums() }
+        for name in retired.keys where classes[name] == nil { classes[name] = ClassSums() }
         for (name, counters) in retired {
             classes[name]!.allocations += counters.allocations
             classes[name]!.allocatedBytes += counters.allocatedBytes

@@ -1,0 +1,101 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Start-up and shutdown of the daemon, apart from main.swift so tests can reuse them.
+enum Daemon {
+    /// The HTTP server options that `configuration` asks for.
+    static func serverOptions(for configuration: Configuration) -> HTTPServer.Options {
+        var options = HTTPServer.Options()
+        options.host = configuration.listen.host
+        options.port = configuration.listen.port
+        options.threads = configuration.threads
+        options.maxConnections = configuration.limits.maxConnections
+        options.connectionTimeoutSeconds = configuration.limits.connectionTimeoutSeconds
+        options.connectionMemoryBytes = configuration.limits.connectionMemoryBytes
+        options.maxBodyBytes = configuration.limits.maxBodyBytes
+        options.logRequests = configuration.logRequests
+        return options
+    }
+
+    /// A server for `configuration`, answering with `api`; not started.
+    static func makeServer(configuration: Configuration, api: ArenaAPI) -> HTTPServer {
+        HTTPServer(configuration: serverOptions(for: configuration)) { request in api.handle(request) }
+    }
+
+    /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.
+    ///
+    /// Prints `arena-server listening on http://HOST:PORT` to standard error and, when port 0 was asked for,
+    /// `port=N` to standard output (flushed at once, for tests and scripts that wait for it).
+    static func run(configuration: Configuration, api: ArenaAPI) throws(HTTPServerError) {
+        // Handlers first: a signal that arrives while the server starts must still stop it cleanly.
+        let termination = TerminationSignals()
+        let server = makeServer(configuration: configuration, api: api)
+        let sweeper = api.startIdleSweeper()
+        defer { sweeper.cancel() }
+        try server.start()
+        // Safe to force: start() succeeded, so the server is running and knows its port.
+        let port = server.boundPort!
+        writeLine("arena-server listening on http://\(configuration.listen.host):\(port)", to: STDERR_FILENO)
+        if configuration.listen.port == 0 {
+            writeLine("port=\(port)", to: STDOUT_FILENO)
+        }
+        let signal = termination.wait()
+        printError("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), stopping")
+        server.stop()
+    }
+
+    /// Writes `arena-server <message>` and a newline to standard error.
+    static func printError(_ message: String) {
+        writeLine("arena-server: \(message)", to: STDERR_FILENO)
+    }
+
+    /// One unbuffered write of `text` and a newline (print's buffering would hold `port=` back from a pipe).
+    static func writeLine(_ text: String, to fileDescriptor: Int32) {
+        let line = Array("\(text)\n".utf8)
+        line.withUnsafeBytes { raw in
+            _ = write(fileDescriptor, raw.baseAddress, raw.count)
+        }
+    }
+}
+
+/// Catches SIGINT and SIGTERM with dispatch sources, so that no C signal handler runs Swift code.
+final class TerminationSignals {
+    /// What the signal handlers share with `wait()`.
+    private final class Caught: Sendable {
+        let semaphore = DispatchSemaphore(value: 0)
+        let signalNumber = Atomic<Int32>(0)
+    }
+
+    private let caught = Caught()
+    private let sources: [any DispatchSourceSignal]
+
+    /// Starts catching. The default actions are replaced by SIG_IGN first, as dispatch sources require;
+    /// SIGPIPE is ignored too, so a client that goes away cannot kill the daemon.
+    init() {
+        signal(SIGPIPE, SIG_IGN)
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            sources.append(source)
+        }
+        self.sources = sources
+        for (number, source) in zip([SIGINT, SIGTERM], sources) {
+            source.setEventHandler { @Sendable [caught] in
+                caught.signalNumber.store(number, ordering: .sequentiallyConsistent)
+                caught.semaphore.signal()
+            }
+            source.resume()
+        }
+    }
+
+    /// Blocks until SIGINT or SIGTERM arrives; returns which.
+    func wait() -> Int32 {
+        caught.semaphore.wait()
+        for source in sources { source.cancel() }
+        return caught.signalNumber.load(ordering: .sequentiallyConsistent)
+    }
+}

@@ -1,0 +1,300 @@
+import CHTTPD
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 server on libmicrohttpd: a pool of worker threads, each with its own epoll set, calling one
+/// Swift handler synchronously for every complete request.
+///
+/// ```swift
+/// var options = HTTPServer.Options()
+/// options.port = 0
+/// let server = HTTPServer(configuration: options) { request in
+///     request.path == "/healthz" ? .text("ok\n") : .notFound(method: request.method, path: request.path)
+/// }
+/// try server.start()
+/// print(server.boundPort!)
+/// server.stop()
+/// ```
+///
+/// The handler runs on libmicrohttpd's threads, concurrently with itself, and must not block for long: a worker
+/// thread serves many connections. Request bodies are read in full (up to `Options.maxBodyBytes`) before the
+/// handler is called; larger bodies are answered 413 here and never reach it.
+final class HTTPServer: Sendable {
+    /// What the server was started with.
+    let options: Options
+
+    /// Called once per complete request, on a worker thread.
+    let handler: @Sendable (HTTPRequest) -> HTTPResponse
+
+    /// Connections parked by streaming responses; resumed all at once by `stop()`.
+    let suspendedConnections = SuspendedConnections()
+
+    /// Set by `stop()`: responses from then on carry `Connection: close`.
+    private let stopping = Atomic<Bool>(false)
+
+    /// Requests between their first access-handler call and their completion callback.
+    private let requestsInFlight = Atomic<Int>(0)
+
+    /// The request log, nil when logging is off.
+    private let requestLog: RequestLog?
+
+    private enum Lifecycle {
+        case idle
+        /// `retainedSelf` is the reference libmicrohttpd holds (as its callback context) while the daemon runs.
+        case running(daemon: OpaquePointer, port: UInt16, retainedSelf: Unmanaged<HTTPServer>)
+        case stopped
+    }
+
+    private let lifecycle = Mutex(Lifecycle.idle)
+
+    /// Creates a server; nothing listens until `start()`.
+    init(configuration: Options, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.options = configuration
+        self.handler = handler
+        self.requestLog = configuration.logRequests ? RequestLog(fileDescriptor: configuration.logFileDescriptor) : nil
+    }
+
+    deinit {
+        // A running daemon holds a strong reference to the server, so deinit only runs once it is stopped.
+        assert(!isRunning, "a running HTTPServer cannot be deinitialized")
+    }
+
+    /// True between a successful `start()` and `stop()`.
+    var isRunning: Bool {
+        lifecycle.withLock { if case .running = $0 { true } else { false } }
+    }
+
+    /// The port the server listens on (the kernel's choice when `Options.port` was 0); nil unless running.
+    var boundPort: UInt16? {
+        lifecycle.withLock { if case .running(_, let port, _) = $0 { port } else { nil } }
+    }
+
+    /// Number of requests being received or handled right now.
+    var inFlightCount: Int { requestsInFlight.load(ordering: .relaxed) }
+
+    /// Binds the listening socket and starts the worker threads. A server starts at most once.
+    func start() throws(HTTPServerError) {
+        let address = try IPv4ListenAddress(host: options.host, port: options.port)
+        try lifecycle.withLock { (state: inout Lifecycle) throws(HTTPServerError) in
+            guard case .idle = state else { throw .alreadyStarted }
+            let retainedSelf = Unmanaged.passRetained(self)
+            errno = 0
+            guard let daemon = startDaemon(address: address, context: retainedSelf.toOpaque()) else {
+                let code = errno
+                retainedSelf.release()
+                throw .startFailed(host: options.host, port: options.port, errno: code)
+            }
+            state = .running(daemon: daemon, port: chttpd_bound_port(daemon), retainedSelf: retainedSelf)
+        }
+    }
+
+    /// Stops gracefully: stop accepting, resume suspended connections, let requests in progress finish (for up to
+    /// `Options.shutdownGracePeriodSeconds`), then close every connection and join the worker threads.
+    /// Idempotent; call from any thread except a worker thread (i.e. never from the handler).
+    func stop() {
+        let running: (OpaquePointer, Unmanaged<HTTPServer>)? = lifecycle.withLock { state in
+            guard case .running(let daemon, _, let retainedSelf) = state else { return nil }
+            state = .stopped
+            return (daemon, retainedSelf)
+        }
+        guard let (daemon, retainedSelf) = running else { return }
+
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        // MHD_quiesce_daemon needs MHD_USE_ITC (implied by MHD_ALLOW_SUSPEND_RESUME); it hands back the listening
+        // socket, which is then ours to close.
+        let listeningSocket = MHD_quiesce_daemon(daemon)
+        if listeningSocket >= 0 {
+            close(listeningSocket)
+        }
+        // MHD_stop_daemon aborts the process if any connection is still suspended.
+        suspendedConnections.resumeAll()
+
+        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, options.shutdownGracePeriodSeconds) * 1e9)
+        while requestsInFlight.load(ordering: .sequentiallyConsistent) > 0 && MonotonicClock.nanoseconds() < deadline {
+            usleep(1_000)
+        }
+        MHD_stop_daemon(daemon)
+        // Safe: MHD_stop_daemon has joined every worker thread, so no callback can use this reference any more.
+        retainedSelf.release()
+    }
+
+    // MARK: - Starting the daemon
+
+    private func startDaemon(address: IPv4ListenAddress, context: UnsafeMutableRawPointer) -> OpaquePointer? {
+        let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+            | MHD_USE_EPOLL.rawValue
+            | MHD_ALLOW_SUSPEND_RESUME.rawValue
+            | MHD_USE_ERROR_LOG.rawValue
+        var socketAddress = address.socketAddress
+        return withUnsafeMutablePointer(to: &socketAddress) { socketAddressPointer in
+            var items: [MHD_OptionItem] = [
+                // Safe: MHD reads the address only while binding inside chttpd_start_daemon, within this closure.
+                MHD_OptionItem(option: .SOCK_ADDR, value: 0,
+                               ptr_value: UnsafeMutableRawPointer(socketAddressPointer)),
+                MHD_OptionItem(option: .LISTENING_ADDRESS_REUSE, value: 1, ptr_value: nil),
+                MHD_OptionItem(option: .CONNECTION_LIMIT, value: options.maxConnections, ptr_value: nil),
+                MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: options.connectionTimeoutSeconds,
+                               ptr_value: nil),
+                MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: options.connectionMemoryBytes,
+                               ptr_value: nil),
+            ]
+            if options.threads > 1 {
+                items.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: options.threads,
+                                            ptr_value: nil))
+            }
+            items.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
+            return items.withUnsafeBufferPointer { itemsPointer in
+                // Safe: MHD copies every option during this call and keeps none of these pointers.
+                chttpd_start_daemon(flags, address.port, httpServerAccessHandler, context,
+                                    httpServerRequestCompleted, context, itemsPointer.baseAddress)
+            }
+        }
+    }
+
+    // MARK: - Request path (worker threads)
+
+    /// One call of libmicrohttpd's access handler. See `httpServerAccessHandler` for the protocol.
+    func handleAccess(
+        connection: OpaquePointer,
+        url: UnsafePointer<CChar>,
+        method: UnsafePointer<CChar>,
+        uploadData: UnsafePointer<CChar>?,
+        uploadDataSize: UnsafeMutablePointer<Int>,
+        requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
+        guard let existing = requestContext.pointee else {
+            return beginRequest(connection: connection, url: url, method: method, requestContext: requestContext)
+        }
+        // Safe: a non-nil *req_cls is always the retained RequestState stored by beginRequest; it is released only
+        // in the completion callback, after the last access-handler call.
+        let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
+
+        let size = uploadDataSize.pointee
+        if size > 0 {
+            if !state.bodyTooLarge {
+                if state.body.count + size > options.maxBodyBytes {
+                    state.bodyTooLarge = true
+                    state.body = []
+                } else if let uploadData {
+                    // Safe: MHD guarantees `size` readable bytes at upload_data for the duration of this call.
+                    let chunk = UnsafeRawBufferPointer(start: uploadData, count: size)
+                    state.body.append(contentsOf: chunk)
+                }
+            }
+            // Everything offered was consumed (kept, or discarded when too large).
+            uploadDataSize.pointee = 0
+            return .YES
+        }
+
+        if state.bodyTooLarge {
+            // MHD cannot queue a response while a body is still arriving, so an oversized chunked body is discarded
+            // as it arrives and answered here, at its end.
+            return queue(payloadTooLarge(), on: connection, url: url, method: method, state: state,
+                         closeConnection: true)
+        }
+
+        let request = HTTPRequest(
+            method: HTTPMethod(rawValue: String(cString: method)),
+            path: String(cString: url),
+            fields: RequestFields(connection: connection),
+            body: state.body
+        )
+        state.body = []
+        let response = handler(request)
+        return queue(response, on: connection, url: url, method: method, state: state, closeConnection: false)
+    }
+
+    /// First call for a request: create its state and refuse a declared body over the limit right away.
+    private func beginRequest(
+        connection: OpaquePointer,
+        url: UnsafePointer<CChar>,
+        method: UnsafePointer<CChar>,
+        requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
+        let state = RequestState(startNanoseconds: requestLog == nil ? 0 : MonotonicClock.nanoseconds())
+        requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        requestsInFlight.add(1, ordering: .relaxed)
+
+        if let declared = declaredContentLength(connection) {
+            if declared > UInt64(options.maxBodyBytes) {
+                state.bodyTooLarge = true
+                // Queued before the body is read: MHD discards the body and closes the connection after replying.
+                return queue(payloadTooLarge(), on: connection, url: url, method: method, state: state,
+                             closeConnection: true)
+            }
+            state.body.reserveCapacity(Int(declared))
+        }
+        return .YES
+    }
+
+    /// The `Content-Length` the client declared, if any. MHD has already answered 400 to a malformed one.
+    private func declaredContentLength(_ connection: OpaquePointer) -> UInt64? {
+        guard let text = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else {
+            return nil
+        }
+        var value: UInt64 = 0
+        var cursor = text
+        while case let byte = UInt8(bitPattern: cursor.pointee), byte != 0 {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { break }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return .max }
+            value = sum
+            // Safe: the loop stops at the NUL terminator, so cursor never passes the end of the string.
+            cursor += 1
+        }
+        return value
+    }
+
+    private func payloadTooLarge() -> HTTPResponse {
+        .error(status: .payloadTooLarge, code: "payload_too_large",
+               message: "request body exceeds the limit of \(options.maxBodyBytes) bytes")
+    }
+
+    /// Hands `response` to libmicrohttpd and logs the request.
+    private func queue(
+        _ response: HTTPResponse,
+        on connection: OpaquePointer,
+        url: UnsafePointer<CChar>,
+        method: UnsafePointer<CChar>,
+        state: RequestState,
+        closeConnection: Bool
+    ) -> MHD_Result {
+        let mhdResponse: OpaquePointer?
+        switch response.body {
+        case .bytes(let bytes):
+            mhdResponse = bytes.withUnsafeBytes { raw in
+                // Safe: MHD_RESPMEM_MUST_COPY makes MHD copy the bytes before returning and never write through
+                // the pointer, so it only has to be valid (and may be nil for an empty body) during this call.
+                MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
+                                                .RESPMEM_MUST_COPY)
+            }
+        }
+        guard let mhdResponse else { return .NO }
+        defer { MHD_destroy_response(mhdResponse) }
+        for field in response.headers {
+            MHD_add_response_header(mhdResponse, field.name, field.value)
+        }
+        if closeConnection || stopping.load(ordering: .relaxed) {
+            MHD_add_response_header(mhdResponse, "Connection", "close")
+        }
+        let result = MHD_queue_response(connection, UInt32(response.status.code), mhdResponse)
+        if let requestLog {
+            let micros = (MonotonicClock.nanoseconds() &- state.startNanoseconds) / 1_000
+            requestLog.record(method: method, path: url, status: response.status, bytes: response.bodyCount,
+                              microseconds: micros)
+        }
+        return result
+    }
+
+    /// libmicrohttpd's completion callback: the request is over (answered, failed or aborted).
+    func requestCompleted(requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let existing = requestContext.pointee else { return }
+        requestContext.pointee = nil
+        // Safe: balances the passRetained in beginRequest; *req_cls was cleared, so this runs once per request.
+        Unmanaged<RequestState>.fromOpaque(existing).release()
+        requestsInFlight.subtract(1, ordering: .relaxed)
+    }
+}
