@@ -1,14 +1,9 @@
-/// `GET /`: an index of the API until the dashboard page lands.
+/// `GET /`: the dashboard page (see `DashboardPage`).
 extension ArenaAPI {
     func dashboard(_ request: HTTPRequest) -> HTTPResponse {
-        .text("""
-            arena-server: named bump arenas over HTTP. Routes:
-              GET  /healthz  /metrics  /arenas  /arenas/{name}  /arenas/{name}/events  /events
-              POST /arenas  /arenas/{name}/allocations  /arenas/{name}/blobs  /arenas/{name}/reset
-              POST /arenas/{name}/checkpoints  /arenas/{name}/rewind  /reset
-              DELETE /arenas/{name}
-            See README.md for examples.
-
-            """)
+        var response = HTTPResponse(status: .ok, body: .bytes(DashboardPage.html))
+        response.headers.replace(name: "Content-Type", value: "text/html; charset=utf-8")
+        response.headers.replace(name: "Cache-Control", value: "no-cache")
+        return response
     }
 }
