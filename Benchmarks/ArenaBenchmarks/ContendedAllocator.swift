@@ -65,7 +65,7 @@ final class ContendedAllocator: Sendable {
             }
             var sum: UInt = 0
             for _ in 0..<allocationsPerRound {
-                let pointer = try! arena.allocate(byteCount: Workloads.smallSize, alignment: Workloads.smallAlignment)
+                let pointer = try! arena.allocate(byteCount: 16, alignment: 8)
                 sum ^= UInt(bitPattern: pointer)
             }
             checksum.store(sum, ordering: .relaxed)

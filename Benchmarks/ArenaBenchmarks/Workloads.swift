@@ -5,10 +5,6 @@ enum Workloads {
     /// wall-clock time is per allocation.
     static let operationsPerIteration = 1_000
 
-    /// A 16-byte request, the size the seed daemon serves most.
-    static let smallSize = 16
-    static let smallAlignment = 8
-
     /// One mixed request.
     struct Request {
         var byteCount: Int
