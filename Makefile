@@ -3,7 +3,7 @@ SWIFT      ?= swift
 CONFIG     ?= config/arena-server.json
 RELEASE_BIN = .build/release/arena-server
 
-.PHONY: all deps build release run test bench clean
+.PHONY: all deps build release run test bench bench-check clean
 
 all: build
 
@@ -24,9 +24,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Runs every benchmark once (about 20 s after the first build), then prints ns/op and the ratio to the system
+# allocator measured in the same run. The report is kept in Benchmarks/.build/benchmark-report.txt.
 bench: deps
 	@scripts/install-deps.sh bench
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && bash -o pipefail -c '$(SWIFT) package --allow-writing-to-package-directory benchmark \
+		--no-progress | tee .build/benchmark-report.txt'
+	@scripts/bench-summary.sh Benchmarks/.build/benchmark-report.txt
+
+# The malloc gate: fails (non-zero exit) when an arena benchmark mallocs more per iteration than
+# Benchmarks/Thresholds/*.p90.json allow.
+bench-check: deps
+	@scripts/install-deps.sh bench
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -9,6 +9,8 @@ case "${1:-build}" in
     command -v curl >/dev/null || need+=(curl)
     ;;
   bench)
+    # Benchmarks/ needs no system library: with Swift 6.3, ordo-one/benchmark counts mallocs with its
+    # malloc-interposer package (the MallocInterposer trait). libjemalloc-dev was only for Swift <= 6.2.
     command -v wrk >/dev/null || need+=(wrk)
     ;;
 esac

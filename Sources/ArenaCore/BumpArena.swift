@@ -41,13 +41,13 @@ public final class BumpArena: BumpAllocator, Sendable {
     /// alignment padding like any other allocation, and fails like one when the padding does not fit.
     /// - Precondition: `byteCount >= 0`; `alignment` is a power of two, at most `maxAlignment`.
     /// - Throws: `ArenaError` with code `.arenaFull` (with requested, used and capacity) when it does not fit.
-    @inlinable
+    @inlinable @inline(__always)
     public func allocate(byteCount: Int, alignment: Int) throws(ArenaError) -> UnsafeMutableRawPointer {
         try _storage.allocate(byteCount: byteCount, alignment: alignment, shared: true)
     }
 
     /// Like `allocate(byteCount:alignment:)`, and also says where the bytes landed.
-    @inlinable
+    @inlinable @inline(__always)
     public func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
         try _storage.allocation(byteCount: byteCount, alignment: alignment, shared: true)
     }

@@ -68,27 +68,42 @@ extension BumpState {
     ///
     /// The alignment applies to the address, not just the offset, so a chunk base that is less aligned than
     /// the request still yields an aligned pointer.
+    ///
+    /// Up to `ChunkTable.chunkAlignment` the arithmetic runs on the offset alone: every chunk base is a multiple
+    /// of it, so an aligned offset is an aligned address. That keeps the chunk's base (a load that depends on the
+    /// slot in this state) off the chain from one state word to the next; the base is only added to build the
+    /// returned pointer.
     @inlinable @inline(__always)
     func fit(byteCount: Int, alignment: Int, base: UInt, capacity: Int) -> BumpFit? {
         let count = self.count &+ 1
         guard count < Self.countLimit else { return nil }
-        // Safe: `offset <= capacity` (invariant) and `base + capacity` is the end of a live allocation, so the
-        // sum is a valid address and cannot wrap.
-        let current = base &+ UInt(truncatingIfNeeded: offset)
-        let mask = UInt(truncatingIfNeeded: alignment &- 1)
-        // Safe: addresses are below 2^63 in user space and `mask < 2^21` (alignment is bounded by
-        // `BumpArena.maxAlignment`), so adding the mask cannot wrap.
-        let aligned = (current &+ mask) & ~mask
-        let start = Int(truncatingIfNeeded: aligned &- base)
+        let offset = self.offset
+        let mask = alignment &- 1
+        let start: Int
+        // `_fastPath`: keeps LLVM from computing both arms and selecting with a cmov, which would put the base
+        // load back on the chain when the alignment is not a compile-time constant.
+        if _fastPath(alignment <= ChunkTable.chunkAlignment) {
+            // Safe: `base` is a multiple of `chunkAlignment` (`ChunkTable.install`), hence of `alignment`; and
+            // `offset <= capacity < 2^40`, `mask < 2^21`, so the sum cannot overflow.
+            start = (offset &+ mask) & ~mask
+        } else {
+            // Safe: `offset <= capacity` (invariant) and `base + capacity` is the end of a live allocation, so the
+            // sum is a valid address; addresses are below 2^63 in user space and `mask < 2^21` (alignment is
+            // bounded by `BumpArena.maxAlignment`), so adding the mask cannot wrap.
+            let current = base &+ UInt(truncatingIfNeeded: offset)
+            let addressMask = UInt(truncatingIfNeeded: mask)
+            start = Int(truncatingIfNeeded: ((current &+ addressMask) & ~addressMask) &- base)
+        }
         // `byteCount >= 0` is checked by the callers; comparing `byteCount` against the room left, rather than
         // adding it to `start`, keeps a huge request from overflowing.
         guard start <= capacity, byteCount <= capacity &- start else { return nil }
-        // Safe: `aligned` lies in `base...base+capacity`, inside (or one past) the chunk's memory.
-        let pointer = UnsafeMutableRawPointer(bitPattern: aligned).unsafelyUnwrapped
+        // Safe: `start <= capacity`, so the address lies in `base...base+capacity`, inside (or one past) the
+        // chunk's memory, and is not null.
+        let pointer = UnsafeMutableRawPointer(bitPattern: base &+ UInt(truncatingIfNeeded: start)).unsafelyUnwrapped
         return BumpFit(
             pointer: pointer,
             offsetInChunk: start,
-            padding: Int(truncatingIfNeeded: aligned &- current),
+            padding: start &- offset,
             next: BumpState(count: count, slot: slot, offset: start &+ byteCount))
     }
 }

@@ -25,8 +25,9 @@ final class ChunkTable: @unchecked Sendable {
     }
 
     /// Chunks are page aligned, so that an alignment up to 4096 costs the same padding in every chunk and a
-    /// model of the arena can predict it from offsets alone.
-    static let chunkAlignment = 4096
+    /// model of the arena can predict it from offsets alone. `BumpState.fit` relies on it: up to this
+    /// alignment, aligning the offset aligns the address.
+    @usableFromInline static let chunkAlignment = 4096
 
     /// Safe: allocated with `BumpState.slotCount` initialized entries in `init`, deinitialized in `deinit`.
     @usableFromInline let entries: UnsafeMutablePointer<Entry>

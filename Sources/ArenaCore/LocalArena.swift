@@ -23,13 +23,13 @@ public final class LocalArena: BumpAllocator {
     }
 
     /// Allocates `byteCount` bytes whose address is a multiple of `alignment`; see `BumpArena.allocate`.
-    @inlinable
+    @inlinable @inline(__always)
     public func allocate(byteCount: Int, alignment: Int) throws(ArenaError) -> UnsafeMutableRawPointer {
         try _storage.allocate(byteCount: byteCount, alignment: alignment, shared: false)
     }
 
     /// Like `allocate(byteCount:alignment:)`, and also says where the bytes landed.
-    @inlinable
+    @inlinable @inline(__always)
     public func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
         try _storage.allocation(byteCount: byteCount, alignment: alignment, shared: false)
     }

@@ -1,0 +1,210 @@
+import ArenaCore
+import Benchmark
+
+// Allocation benchmarks for ArenaCore, all in one run so their times can be compared as ratios to the
+// system allocator (`Baseline.*`) measured on the same machine at the same moment.
+//
+// Every benchmark does `Workloads.operationsPerIteration` (1000) operations per iteration and declares
+// `scalingFactor: .kilo`, so wallClock and throughput are reported per operation.
+//
+// Reset policy: each iteration resets its arena BEFORE `benchmark.startMeasurement()`, i.e. outside the measured
+// part (`reset()` takes the arena's lock and rebuilds its chunk list). The measured loop only allocates.
+//
+// The 16-byte benchmarks pass literal sizes, as real call sites do: a `let` captured by the closure would reach
+// it as a runtime value and keep the alignment arithmetic from folding.
+//
+// Results are folded into a checksum and passed to `blackHole` once per iteration: calling `blackHole` (an
+// unspecialized generic, `@_optimize(none)`) per allocation would cost more than the arena allocation itself.
+// Allocations cannot be optimized away anyway: each one stores the arena's state word (an atomic).
+//
+// Malloc gate: every arena benchmark must make zero mallocs in the measured part. Thresholds/ArenaBenchmarks.
+// <name>.p90.json pins each one's mallocCountTotal per iteration (p90, unscaled) to the harness's own floor
+// (`Harness.empty`, 16), with a tolerance of 0 below, so `swift package benchmark thresholds check`
+// (make bench-check) fails as soon as an arena path mallocs once per iteration.
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
+        timeUnits: .nanoseconds,
+        warmupIterations: 100,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(1),
+        maxIterations: 20_000
+    )
+    let local = LocalArena(policy: .fixed(capacity: Workloads.arenaCapacity))
+    let zeroMallocs = Benchmark.Configuration(
+        thresholds: [.mallocCountTotal: BenchmarkThresholds(absolute: [.p90: 0])])
+
+    // The harness's own mallocs per measured iteration (package-benchmark 1.38.1 with the MallocInterposer
+    // trait records 16 for an empty closure). The arena benchmarks' thresholds pin exactly this floor, so a
+    // single arena malloc per iteration fails the check; this benchmark's own threshold catches a harness
+    // change that would move the floor.
+    Benchmark("Harness.empty", configuration: zeroMallocs) { _ in
+        blackHole(0)
+    }
+
+    // (a) The system allocator: allocate + deallocate 16 bytes, aligned to 8.
+    Benchmark("Baseline.malloc16") { benchmark in
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+            checksum ^= UInt(bitPattern: pointer)
+            pointer.deallocate()
+        }
+        blackHole(checksum)
+    }
+
+    // (b) Single-owner arena, no tracing.
+    Benchmark("LocalArena.alloc16", configuration: zeroMallocs) { benchmark in
+        local.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! local.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
+    // (c) Single-owner arena tracing every allocation into a single-writer ring.
+    let localTraced = LocalArena(
+        policy: .fixed(capacity: Workloads.arenaCapacity),
+        trace: TraceRing(capacity: Workloads.ringCapacity, singleWriter: true))
+    Benchmark("LocalArena.alloc16.traced", configuration: zeroMallocs) { benchmark in
+        localTraced.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! localTraced.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
+    // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended compare-and-swap per allocation.
+    let shared = BumpArena(policy: .fixed(capacity: Workloads.arenaCapacity))
+    Benchmark("BumpArena.alloc16", configuration: zeroMallocs) { benchmark in
+        shared.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! shared.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
+    // (e) Shared arena tracing into a multi-writer ring.
+    let sharedTraced = BumpArena(
+        policy: .fixed(capacity: Workloads.arenaCapacity), trace: TraceRing(capacity: Workloads.ringCapacity))
+    Benchmark("BumpArena.alloc16.traced", configuration: zeroMallocs) { benchmark in
+        sharedTraced.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! sharedTraced.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
+    // (f) Mixed sizes (1...256) and alignments (1...64) from a fixed table; the baseline uses the system
+    // allocator with the same requests.
+    Benchmark("Baseline.mallocMixed") { benchmark in
+        let requests = Workloads.mixed
+        var checksum: UInt = 0
+        for request in requests {
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: request.byteCount, alignment: request.alignment)
+            checksum ^= UInt(bitPattern: pointer)
+            pointer.deallocate()
+        }
+        blackHole(checksum)
+    }
+
+    Benchmark("LocalArena.allocMixed", configuration: zeroMallocs) { benchmark in
+        let requests = Workloads.mixed
+        local.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for request in requests {
+            checksum ^= UInt(bitPattern: try! local.allocate(byteCount: request.byteCount, alignment: request.alignment))
+        }
+        blackHole(checksum)
+    }
+
+    Benchmark("BumpArena.allocMixed", configuration: zeroMallocs) { benchmark in
+        let requests = Workloads.mixed
+        shared.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for request in requests {
+            checksum ^= UInt(bitPattern: try! shared.allocate(byteCount: request.byteCount, alignment: request.alignment))
+        }
+        blackHole(checksum)
+    }
+
+    // (g) Copying 64 bytes in: raw bytes and a [UInt8] through the generic `copy(_:)`. The baseline mallocs,
+    // copies and frees the same 64 bytes.
+    Benchmark("Baseline.copy64") { benchmark in
+        let source = Workloads.payloadBytes
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: source.count, alignment: 1)
+            pointer.copyMemory(from: source.baseAddress!, byteCount: source.count)
+            checksum ^= UInt(bitPattern: pointer)
+            pointer.deallocate()
+        }
+        blackHole(checksum)
+    }
+
+    Benchmark("LocalArena.copyBytes64", configuration: zeroMallocs) { benchmark in
+        let source = Workloads.payloadBytes
+        local.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! local.copy(bytes: source).baseAddress)
+        }
+        blackHole(checksum)
+    }
+
+    Benchmark("LocalArena.copyArray64", configuration: zeroMallocs) { benchmark in
+        let source = Workloads.payloadArray
+        local.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! local.copy(source).baseAddress)
+        }
+        blackHole(checksum)
+    }
+
+    Benchmark("BumpArena.copyBytes64", configuration: zeroMallocs) { benchmark in
+        let source = Workloads.payloadBytes
+        shared.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! shared.copy(bytes: source).baseAddress)
+        }
+        blackHole(checksum)
+    }
+
+    // (h) Two threads allocating 16 bytes from one BumpArena at once: this thread and a helper each make half of
+    // the 1000 allocations of an iteration, so the time per operation is comparable with BumpArena.alloc16.
+    let contendedArena = BumpArena(policy: .fixed(capacity: Workloads.arenaCapacity))
+    let helper = ContendedAllocator(arena: contendedArena, allocationsPerRound: Workloads.operationsPerIteration / 2)
+    Benchmark(
+        "BumpArena.alloc16.2threads",
+        configuration: .init(
+            thresholds: zeroMallocs.thresholds,
+            setup: { helper.start() },
+            teardown: { helper.stop() })
+    ) { benchmark in
+        contendedArena.reset()
+        benchmark.startMeasurement()
+        helper.startRound()
+        var checksum: UInt = 0
+        for _ in 0..<helper.allocationsPerRound {
+            checksum ^= UInt(bitPattern: try! contendedArena.allocate(byteCount: 16, alignment: 8))
+        }
+        helper.waitForRound()
+        blackHole(checksum ^ helper.checksum.load(ordering: .relaxed))
+    }
+}

@@ -1,0 +1,35 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+import struct Foundation.URL
+
+// The benchmarks are their own package so that the root build stays light: ordo-one/benchmark and its
+// dependencies (malloc interposer, histogram, argument parser, ...) are only built by `make bench`.
+//
+// A path dependency is identified by its folder's name, which differs between checkouts (/work/main, a CI
+// clone, a worktree), so the root package's identity is derived from where this manifest lives.
+let rootName = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent
+
+let package = Package(
+    name: "ArenaBenchmarks",
+    dependencies: [
+        // The MallocInterposer trait gives the malloc metrics (mallocCountTotal, ...) on Linux with Swift 6.3.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ArenaBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ArenaCore", package: rootName),
+            ],
+            path: "ArenaBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)
