@@ -133,7 +133,8 @@ final class HTTPServer: Sendable {
                 // Safe: MHD reads the address only while binding inside chttpd_start_daemon, within this closure.
                 MHD_OptionItem(option: .SOCK_ADDR, value: 0,
                                ptr_value: UnsafeMutableRawPointer(socketAddressPointer)),
-                MHD_OptionItem(option: .LISTENING_ADDRESS_REUSE, value: 1, ptr_value: nil),
+                // No MHD_OPTION_LISTENING_ADDRESS_REUSE: its value 1 adds SO_REUSEPORT on Linux, which would let
+                // a second daemon share the port silently. MHD's default (SO_REUSEADDR only) is what we want.
                 MHD_OptionItem(option: .CONNECTION_LIMIT, value: options.maxConnections, ptr_value: nil),
                 MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: options.connectionTimeoutSeconds,
                                ptr_value: nil),

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import ArenaServer
+
+@Suite struct HTTPPrimitivesTests {
+    @Test func headerLookupIgnoresASCIICase() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain")
+        headers.add(name: "X-Multi", value: "1")
+        headers.add(name: "x-multi", value: "2")
+        #expect(headers["content-type"] == "text/plain")
+        #expect(headers["CONTENT-TYPE"] == "text/plain")
+        #expect(headers["Content-Typ"] == nil)
+        #expect(headers["Content-Typf"] == nil)
+        #expect(headers.values(for: "X-MULTI") == ["1", "2"])
+        headers.replace(name: "x-Multi", value: "3")
+        #expect(headers.values(for: "x-multi") == ["3"])
+        #expect(headers.count == 2)
+    }
+
+    @Test func errorResponseIsEscapedJSON() throws {
+        let response = HTTPResponse.error(status: .badRequest, code: "bad_input",
+                                          message: "quote \" backslash \\ newline \n tab \t bell \u{07} é")
+        #expect(response.status == .badRequest)
+        #expect(response.headers["content-type"] == "application/json")
+        guard case .bytes(let bytes) = response.body else { return }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text == #"{"error":"bad_input","message":"quote \" backslash \\ newline \n tab \t bell \u0007 é"}"#)
+        // And a real JSON parser agrees.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String])
+        #expect(object["message"] == "quote \" backslash \\ newline \n tab \t bell \u{07} é")
+        #expect(object["error"] == "bad_input")
+    }
+
+    @Test func textAndEmptyHelpers() {
+        let text = HTTPResponse.text("ok\n")
+        #expect(text.status == .ok)
+        #expect(text.headers["Content-Type"] == "text/plain; charset=utf-8")
+        #expect(text.bodyCount == 3)
+        let empty = HTTPResponse.empty()
+        #expect(empty.status == .noContent)
+        #expect(empty.bodyCount == 0)
+    }
+
+    @Test func requestLogLine() {
+        let line = RequestLog.line(method: Array("GET".utf8), path: Array("/a\nb".utf8), status: .notFound,
+                                   bytes: 56, microseconds: 41)
+        #expect(String(decoding: line, as: UTF8.self) == "GET /a?b 404 56 41us\n")
+        let long = RequestLog.line(method: Array("GET".utf8), path: [UInt8](repeating: 0x61, count: 5000),
+                                   status: .ok, bytes: 0, microseconds: 0)
+        #expect(long.count < 4096)
+    }
+
+    @Test func constantTimeEqualsComparesWholeStrings() {
+        #expect(constantTimeEquals("secret", "secret"))
+        #expect(!constantTimeEquals("secret", "secreT"))
+        #expect(!constantTimeEquals("secret", "secret2"))
+        #expect(!constantTimeEquals("", "a"))
+        #expect(constantTimeEquals("", ""))
+        #expect(!constantTimeEquals("a", "b"))
+    }
+
+    @Test func listenAddresses() throws {
+        #expect(try IPv4ListenAddress(host: "localhost", port: 1).isLoopback)
+        #expect(try IPv4ListenAddress(host: "127.9.9.9", port: 1).isLoopback)
+        #expect(try !IPv4ListenAddress(host: "0.0.0.0", port: 1).isLoopback)
+        #expect(throws: HTTPServerError.invalidHost("nope")) { try IPv4ListenAddress(host: "nope", port: 1) }
+        let address = try IPv4ListenAddress(host: "127.0.0.1", port: 8080).socketAddress
+        #expect(address.sin_port == UInt16(8080).bigEndian)
+        #expect(address.sin_addr.s_addr == UInt32(0x7F00_0001).bigEndian)
+    }
+}
