@@ -154,17 +154,4 @@ import Testing
         #expect(throws: HTTPServerError.self) { try second.start() }
         #expect(!second.isRunning)
     }
-
-    @Test func healthOnlyAPI() {
-        let api = HealthOnlyAPI()
-        let health = api.handle(HTTPRequest(method: .get, path: "/healthz"))
-        #expect(health.status == .ok)
-        guard case .bytes(let bytes) = health.body else { return }
-        #expect(bytes == Array("ok\n".utf8))
-        let missing = api.handle(HTTPRequest(method: .post, path: "/healthz"))
-        #expect(missing.status == .notFound)
-        guard case .bytes(let missingBytes) = missing.body else { return }
-        #expect(String(decoding: missingBytes, as: UTF8.self)
-            == #"{"error":"not_found","message":"no route for POST /healthz"}"#)
-    }
 }
