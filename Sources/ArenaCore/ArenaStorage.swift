@@ -267,7 +267,9 @@ public final class ArenaStorage: @unchecked Sendable {
             }
             // Nothing can land in the other chunks any more: free them.
             for slot in ledger.order where slot != keep { chunks.release(slot) }
-            ledger.order = [keep]
+            // In place: a reset makes no malloc.
+            ledger.order.removeAll(keepingCapacity: true)
+            ledger.order.append(keep)
 
             let lifetimeCount = ledger.countCarry &+ replaced.count
             let paddingBytes = padding.exchange(0, ordering: .relaxed)
@@ -277,7 +279,7 @@ public final class ArenaStorage: @unchecked Sendable {
             ledger.highWaterSinceReset = 0
             ledger.countAtReset = lifetimeCount
             ledger.rewound = 0
-            ledger.rewindFloor.removeAll()
+            ledger.rewindFloor.removeAll(keepingCapacity: true)
             ledger.resets += 1
             let newGeneration = generation.wrappingAdd(1, ordering: .relaxed).newValue
             if let trace, tracing.load(ordering: .relaxed) {

@@ -24,6 +24,8 @@ final class ArenaAPI: APIHandler {
     let blobs = BlobStore()
     let checkpoints = CheckpointStore()
     let requestMetrics = RequestMetrics()
+    /// Live `?follow=1` streams.
+    let hub = EventHub()
     let classMetrics = ArenaClassMetrics()
     private let tokenBytes: [UInt8]?
 

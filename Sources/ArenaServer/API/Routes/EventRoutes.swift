@@ -37,8 +37,16 @@ extension ArenaAPI {
     }
 
     /// `?since=SEQ&limit=N&format=text` -> the arena's events after SEQ, the next SEQ and how many were missed.
+    /// With `follow=1`: a live stream (see `follow`).
     func arenaEvents(_ name: String, _ request: HTTPRequest) throws(APIError) -> HTTPResponse {
         let entry = try arena(name)
+        if try Self.isFollow(request) {
+            var cursor = EventCursor()
+            cursor.positions[name] = try request.query["since"].map { text throws(APIError) in
+                try Self.sequence(text, parameter: "since")
+            } ?? 0
+            return try follow(.arena(entry.name), cursor: cursor, request)
+        }
         let since = try request.query["since"].map { text throws(APIError) in
             try Self.sequence(text, parameter: "since")
         } ?? 0
@@ -73,6 +81,9 @@ extension ArenaAPI {
     /// The events of every traced arena, merged in time order. `since` is a cursor from an earlier `next`
     /// (`name:seq,name:seq,...`) or a plain number applied to every arena.
     func allEvents(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        if try Self.isFollow(request) {
+            return try follow(.all, cursor: try EventCursor(request.query["since"]), request)
+        }
         let limit = try eventLimit(request)
         let format = try eventFormat(request)
         var cursor = try EventCursor(request.query["since"])
@@ -116,10 +127,58 @@ extension ArenaAPI {
     }
 }
 
+extension ArenaAPI {
+    static func isFollow(_ request: HTTPRequest) throws(APIError) -> Bool {
+        switch request.query["follow"] {
+        case nil, "0", "false": return false
+        case "1", "true", "": return true
+        case let other?:
+            throw APIError.badRequest("query parameter 'follow' must be 1 or 0, got '\(other)'", code: "bad_query")
+        }
+    }
+
+    /// A chunked stream of the backlog after the cursor, then every new event, as text lines (`format=text`,
+    /// the default) or NDJSON (`format=ndjson`); `heartbeat=S` seconds between keep-alive lines when idle
+    /// (default 15).
+    func follow(_ scope: EventFollower.Scope, cursor: EventCursor, _ request: HTTPRequest) throws(APIError)
+        -> HTTPResponse
+    {
+        let format: EventFollower.Format
+        switch request.query["format"] {
+        case nil, "text": format = (request.headers["Accept"] ?? "").contains("application/x-ndjson") ? .ndjson : .text
+        case "ndjson": format = .ndjson
+        case let other?:
+            throw APIError.badRequest("query parameter 'format' must be 'text' or 'ndjson' with follow=1, got '\(other)'",
+                                      code: "bad_query")
+        }
+        var heartbeat = 15
+        if let text = request.query["heartbeat"] {
+            guard let seconds = Int(text), (1...300).contains(seconds) else {
+                throw APIError.badRequest("query parameter 'heartbeat' must be 1 to 300 seconds, got '\(text)'",
+                                          code: "bad_query")
+            }
+            heartbeat = seconds
+        }
+        let follower = EventFollower(registry: registry, scope: scope, format: format, cursor: cursor,
+                                     heartbeatSeconds: heartbeat)
+        guard hub.add(follower) else {
+            throw APIError(status: .serviceUnavailable, code: "shutting_down", message: "the server is stopping")
+        }
+        var response = HTTPResponse(status: .ok, body: .stream(follower))
+        response.headers.replace(name: "Content-Type",
+                                 value: format == .text ? "text/plain; charset=utf-8" : "application/x-ndjson")
+        response.headers.replace(name: "Cache-Control", value: "no-cache")
+        response.headers.replace(name: "X-Accel-Buffering", value: "no")
+        return response
+    }
+}
+
 /// Where a reader of `GET /events` stands in each arena's ring: `request:12,frame:40`, or one number for all.
 struct EventCursor: CustomStringConvertible {
     var positions: [String: UInt64] = [:]
     var fallback: UInt64 = 0
+
+    init() {}
 
     init(_ text: String?) throws(APIError) {
         guard let text, !text.isEmpty else { return }

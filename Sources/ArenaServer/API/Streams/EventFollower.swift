@@ -1,0 +1,194 @@
+import ArenaCore
+import Synchronization
+
+/// One `?follow=1` reader of the event stream: first the backlog after `since`, then each new event, as text
+/// lines or NDJSON. It reads the trace rings (it never blocks an allocating thread), tells the reader how many
+/// events it missed when the rings overwrote them first, and sends a heartbeat when idle so a dead client is
+/// noticed. `EventHub` wakes it when there is something to send.
+final class EventFollower: ResponseStream, @unchecked Sendable {
+    // @unchecked: mutable state lives in `state` (a Mutex); `wake` is set once in `start` before any reader or
+    // the hub can use it, under the same mutex.
+
+    enum Format { case text, ndjson }
+
+    /// Which arenas: one by name (the stream ends when it is removed), or every traced arena (new ones too).
+    enum Scope {
+        case arena(String)
+        case all
+    }
+
+    private struct State {
+        var cursor: EventCursor
+        var pending: [UInt8] = []
+        var sent = 0
+        var lastWrite: UInt64
+        var ending = false
+        var ended = false
+        var wake: (@Sendable () -> Void)?
+    }
+
+    let scope: Scope
+    let format: Format
+    let heartbeatNanoseconds: UInt64
+    private let registry: ArenaRegistry
+    private let state: Mutex<State>
+
+    init(registry: ArenaRegistry, scope: Scope, format: Format, cursor: EventCursor, heartbeatSeconds: Int) {
+        self.registry = registry
+        self.scope = scope
+        self.format = format
+        self.heartbeatNanoseconds = UInt64(heartbeatSeconds) * 1_000_000_000
+        self.state = Mutex(State(cursor: cursor, lastWrite: TraceClockReader.now()))
+    }
+
+    func start(wake: @escaping @Sendable () -> Void) {
+        state.withLock { $0.wake = wake }
+    }
+
+    /// The arenas followed now, with their rings.
+    private func arenas() -> [RegisteredArena]? {
+        switch scope {
+        case .arena(let name):
+            guard let entry = registry.arena(named: name) else { return nil }
+            return [entry]
+        case .all:
+            return registry.arenas().filter { $0.arena.trace != nil }
+        }
+    }
+
+    /// Whether a `read` now would send something: new events, a heartbeat that is due, or the end.
+    func hasWork(now: UInt64) -> Bool {
+        state.withLock { state in
+            if state.ended { return false }
+            if state.ending || state.sent < state.pending.count { return true }
+            if now >= state.lastWrite + heartbeatNanoseconds { return true }
+            guard let arenas = arenas() else { return true }  // the followed arena is gone: end the stream
+            return arenas.contains { entry in
+                (entry.arena.trace?.lastSequence ?? 0) > state.cursor.position(of: entry.name)
+            }
+        }
+    }
+
+    /// Asks the stream to end after what it has (server shutdown).
+    func end() -> (@Sendable () -> Void)? {
+        state.withLock { state in
+            state.ending = true
+            return state.wake
+        }
+    }
+
+    /// The function that resumes this stream's connection, once started.
+    var wake: (@Sendable () -> Void)? { state.withLock { $0.wake } }
+
+    var isFinished: Bool { state.withLock { $0.ended } }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> StreamRead {
+        state.withLock { state in
+            if state.sent == state.pending.count {
+                state.pending.removeAll(keepingCapacity: true)
+                state.sent = 0
+                fill(&state)
+            }
+            let available = state.pending.count - state.sent
+            if available == 0 {
+                return state.ending || state.ended ? .end : .idle
+            }
+            let count = min(available, buffer.count)
+            state.pending.withUnsafeBytes { source in
+                // Safe: `sent + count <= pending.count` and `count <= buffer.count`.
+                buffer.baseAddress!.copyMemory(from: source.baseAddress! + state.sent, byteCount: count)
+            }
+            state.sent += count
+            state.lastWrite = TraceClockReader.now()
+            return .data(count)
+        }
+    }
+
+    func finish() {
+        state.withLock { state in
+            state.ended = true
+            state.wake = nil
+            state.pending = []
+        }
+    }
+
+    /// Appends new events (at most a few thousand per call), a missed-events note, a heartbeat, or nothing.
+    private func fill(_ state: inout State) {
+        guard let arenas = arenas() else {
+            if case .arena(let name) = scope { appendNote(&state, "arena \(name) was removed", type: "end") }
+            state.ending = true
+            return
+        }
+        let prefixed: Bool = if case .all = scope { true } else { false }
+        for entry in arenas {
+            guard let ring = entry.arena.trace else { continue }
+            let batch = ring.events(after: state.cursor.position(of: entry.name), limit: 4096)
+            if batch.missed > 0 {
+                appendMissed(&state, arena: entry.name, count: batch.missed)
+            }
+            for event in batch { append(&state, event, arena: entry.name, prefixed: prefixed) }
+            state.cursor.positions[entry.name] = batch.next
+        }
+        if state.pending.isEmpty, !state.ending, TraceClockReader.now() >= state.lastWrite + heartbeatNanoseconds {
+            appendNote(&state, "heartbeat", type: "heartbeat")
+        }
+    }
+
+    private func append(_ state: inout State, _ event: AllocationEvent, arena: String, prefixed: Bool) {
+        switch format {
+        case .text:
+            if prefixed { state.pending.append(contentsOf: "\(arena): ".utf8) }
+            state.pending.append(contentsOf: event.description.utf8)
+            state.pending.append(UInt8(ascii: "\n"))
+        case .ndjson:
+            var json = JSONWriter(reservingCapacity: 240)
+            json.object { json in
+                json.field("type", "event")
+                json.field("arena", arena)
+                json.field("seq", event.sequence)
+                json.field("kind", event.kind.description)
+                json.field("size", event.size)
+                json.field("align", event.alignment)
+                json.field("start", event.start)
+                json.field("end", event.end)
+                json.field("generation", event.generation)
+                json.field("time_unix_ns", event.timestamp)
+                json.field("text", event.description)
+            }
+            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    private func appendMissed(_ state: inout State, arena: String, count: UInt64) {
+        switch format {
+        case .text:
+            state.pending.append(contentsOf: "# \(arena): missed \(count) events (overwritten in the ring)\n".utf8)
+        case .ndjson:
+            var json = JSONWriter()
+            json.object { json in
+                json.field("type", "missed")
+                json.field("arena", arena)
+                json.field("count", count)
+            }
+            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    private func appendNote(_ state: inout State, _ text: String, type: String) {
+        switch format {
+        case .text:
+            state.pending.append(contentsOf: "# \(text)\n".utf8)
+        case .ndjson:
+            var json = JSONWriter()
+            json.object { json in
+                json.field("type", type)
+                json.field("text", text)
+                json.field("time_unix_ns", TraceClockReader.now())
+            }
+            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(UInt8(ascii: "\n"))
+        }
+    }
+}
