@@ -21,9 +21,12 @@ protocol APIHandler: Sendable {
 
 /// The API the daemon serves until the real routes land: `GET /healthz` and a JSON 404 for everything else.
 struct HealthOnlyAPI: APIHandler {
+    /// Built once: returning it costs a retain, not two allocations.
+    private static let healthy = HTTPResponse.text("ok\n")
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == "/healthz" && (request.method == .get || request.method == .head) {
-            return .text("ok\n")
+            return Self.healthy
         }
         return .notFound(method: request.method, path: request.path)
     }

@@ -275,8 +275,8 @@ final class HTTPServer: Sendable {
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
-        for field in response.headers {
-            MHD_add_response_header(mhdResponse, field.name, field.value)
+        response.headers.withCStrings { name, value in
+            MHD_add_response_header(mhdResponse, name, value)
         }
         if closeConnection || stopping.load(ordering: .relaxed) {
             MHD_add_response_header(mhdResponse, "Connection", "close")
