@@ -44,6 +44,8 @@ enum Daemon {
         }
         let signal = termination.wait()
         printError("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), stopping")
+        // Live streams first: they finish their chunked bodies, so followers see a clean end.
+        api.hub.closeAll()
         server.stop()
     }
 

@@ -123,7 +123,8 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
               keyPath: "arenas[0].name", reasonContains: "not starting with '.'"),
         .init(json: #"{"arenas": [{"name": "a/b", "policy": "fixed", "capacity": 1}]}"#,
               keyPath: "arenas[0].name", reasonContains: #"got "a/b""#),
-        .init(json: #"{"arenas": [{"name": "\#(String(repeating: "x", count: 65))", "policy": "fixed", "capacity": 1}]}"#,
+        .init(json: #"{"arenas": [{"name": "\#(String(repeating: "x", count: 65))", "#
+                + #""policy": "fixed", "capacity": 1}]}"#,
               keyPath: "arenas[0].name", reasonContains: "1-64 characters"),
         .init(json: #"{"arenas": [{"name": "a", "class": "b c", "policy": "fixed", "capacity": 1}]}"#,
               keyPath: "arenas[0].class", reasonContains: "1-64 characters"),

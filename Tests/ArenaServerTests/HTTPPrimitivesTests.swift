@@ -70,3 +70,21 @@ import Testing
         #expect(address.sin_addr.s_addr == UInt32(0x7F00_0001).bigEndian)
     }
 }
+
+@Suite struct SuspendedConnectionsTests {
+    /// Never dereferenced: the registry only hands it to libmicrohttpd, and these paths do not reach it.
+    private let unusedConnection = OpaquePointer(bitPattern: 0x1000)!
+
+    @Test func refusesSuspensionOnceStopping() {
+        let registry = SuspendedConnections()
+        registry.resumeAll()
+        #expect(!registry.suspend(unusedConnection))
+        #expect(registry.count == 0)
+    }
+
+    @Test func resumingAnUnknownConnectionIsANoOp() {
+        let registry = SuspendedConnections()
+        #expect(!registry.resume(unusedConnection))
+        #expect(registry.count == 0)
+    }
+}

@@ -5,8 +5,8 @@ import FoundationNetworking
 import Testing
 @testable import ArenaServer
 
-/// The HTTP server in this process, with test handlers.
-@Suite struct HTTPServerTests {
+/// The HTTP server in this process, with test handlers. Serialized: several tests block threads while they wait.
+@Suite(.serialized) struct HTTPServerTests {
     private func startServer(
         maxBodyBytes: Int = 1 << 20,
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
@@ -124,24 +124,34 @@ import Testing
 
     @Test func stopLetsARequestInProgressFinish() async throws {
         let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
         let server = try startServer { _ in
             entered.signal()
-            usleep(300_000)
+            _ = release.wait(timeout: .now() + 10)
             return .text("finished")
         }
         let port = try #require(server.boundPort)
         async let reply = TestSupport.send(port: port, path: "/slow")
-        // Wait (bounded) until the handler runs, then stop while it is still working.
-        try await Task.detached {
-            guard entered.wait(timeout: .now() + 10) == .success else { throw CancellationError() }
-        }.value
+        let handlerRunning = await TestSupport.onThread { entered.wait(timeout: .now() + 10) == .success }
+        try #require(handlerRunning)
         #expect(server.inFlightCount == 1)
-        let stopStart = Date()
-        await Task.detached { server.stop() }.value
-        #expect(Date().timeIntervalSince(stopStart) < 4)
+
+        // stop() must wait for the handler, which is held until `release` is signalled.
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            server.stop()
+            stopped.signal()
+        }
+        let stoppedEarly = await TestSupport.onThread { stopped.wait(timeout: .now() + 0.2) == .success }
+        #expect(!stoppedEarly, "stop() returned while a request was in progress")
+        release.signal()
+        let stoppedAfterRelease = await TestSupport.onThread { stopped.wait(timeout: .now() + 10) == .success }
+        #expect(stoppedAfterRelease)
+
         let (status, body, _) = try await reply
         #expect(status == 200)
         #expect(body == "finished")
+        #expect(server.inFlightCount == 0)
     }
 
     @Test func portInUseIsAnError() throws {

@@ -6,7 +6,7 @@ import Testing
 @testable import ArenaServer
 
 /// The real `arena-server` binary (built by `swift build --build-tests`), on an ephemeral port.
-@Suite struct LiveDaemonTests {
+@Suite(.serialized) struct LiveDaemonTests {
     static let binary = TestSupport.repositoryRoot.appendingPathComponent(".build/debug/arena-server").path
 
     /// The test process's environment without any ARENA_SERVER_* variable, plus `extra`.
@@ -108,7 +108,8 @@ import Testing
     }
 
     @Test func bodyOverMaxBodyBytesIs413() async throws {
-        let config = try TestSupport.temporaryFile(#"{ "limits": { "max_body_bytes": "1KiB" }, "log_requests": false }"#)
+        let config = try TestSupport.temporaryFile(
+            #"{ "limits": { "max_body_bytes": "1KiB" }, "log_requests": false }"#)
         defer { try? FileManager.default.removeItem(atPath: config) }
         let daemon = try Daemon(arguments: ["--config", config])
         defer { daemon.kill() }

@@ -40,6 +40,13 @@ enum TestSupport {
         return (http.statusCode, String(decoding: data, as: UTF8.self), http)
     }
 
+    /// Runs blocking `work` on a new thread, so that waiting does not tie up Swift concurrency's few threads.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: work()) }
+        }
+    }
+
     /// Runs `executable` with `arguments` to completion (killed after `timeout` seconds) and captures its output.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                     timeout: TimeInterval = 20) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -59,7 +66,9 @@ enum TestSupport {
         let stderrData = LockedData()
         let readers = DispatchGroup()
         for (pipe, sink) in [(out, stdoutData), (err, stderrData)] {
-            DispatchQueue.global().async(group: readers) { sink.append(pipe.fileHandleForReading.readDataToEndOfFile()) }
+            DispatchQueue.global().async(group: readers) {
+                sink.append(pipe.fileHandleForReading.readDataToEndOfFile())
+            }
         }
         if exited.wait(timeout: .now() + timeout) == .timedOut {
             kill(process.processIdentifier, SIGKILL)

@@ -17,6 +17,7 @@ enum FileContents {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = chunk.withUnsafeMutableBytes { buffer in
+                // Safe: read writes at most buffer.count bytes into the chunk's own storage.
                 Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             }
             if count < 0 {

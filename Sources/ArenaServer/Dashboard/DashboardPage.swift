@@ -188,9 +188,11 @@ function addLine(text, kind) {
 }
 
 async function follow() {
-  let since = "";
+  const positions = {};   // arena -> last sequence number seen, the cursor to resume from
+  const cursor = () => Object.entries(positions).map(([arena, seq]) => arena + ":" + seq).join(",");
   for (;;) {
     try {
+      const since = cursor();
       const response = await fetch("/events?follow=1&format=ndjson" + (since ? "&since=" + encodeURIComponent(since) : ""),
         { headers: token ? { "Authorization": "Bearer " + token } : {} });
       if (!response.ok || !response.body) throw new Error("status " + response.status);
@@ -205,9 +207,8 @@ async function follow() {
           const line = buffered.slice(0, newline); buffered = buffered.slice(newline + 1);
           if (!line) continue;
           const item = JSON.parse(line);
-          if (item.type === "event") { addLine(item.arena + ": " + item.text, item.kind); }
-          else if (item.type === "missed") { addLine("(missed " + item.count + " events)", "note"); }
-          if (item.next) since = item.next;
+          if (item.type === "event") { addLine(item.arena + ": " + item.text, item.kind); positions[item.arena] = item.seq; }
+          else if (item.type === "missed") { addLine("(" + item.arena + ": missed " + item.count + " events)", "note"); }
         }
       }
       $("tail-status").textContent = "stream ended, reconnecting...";

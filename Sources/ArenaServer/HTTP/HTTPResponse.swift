@@ -8,14 +8,13 @@
 /// HTTPResponse.error(status: .notFound, code: "not_found", message: "no route for GET /nope")
 /// ```
 struct HTTPResponse: Sendable {
-    /// What follows the header. Only complete byte bodies exist today.
-    ///
-    /// Streaming goes here: a future `case stream(...)` (a producer polled by
-    /// `MHD_create_response_from_callback`, chunked encoding, its connection suspended while idle)
-    /// is the one place the server's `queue` switch will have to learn about.
+    /// What follows the header.
     enum Body: Sendable {
         /// A body known in full; sent with a `Content-Length`.
         case bytes([UInt8])
+        /// A body produced while it is sent, with chunked encoding; the connection is suspended while the
+        /// stream is idle (see `ResponseStream`).
+        case stream(any ResponseStream)
     }
 
     /// The status code.
@@ -35,6 +34,7 @@ struct HTTPResponse: Sendable {
     var bodyCount: Int {
         switch body {
         case .bytes(let bytes): bytes.count
+        case .stream: 0
         }
     }
 

@@ -272,11 +272,23 @@ final class HTTPServer: Sendable {
                 MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
                                                 .RESPMEM_MUST_COPY)
             }
+        case .stream(let stream):
+            let context = StreamContext(stream: stream, connection: connection, server: self)
+            let retained = Unmanaged.passRetained(context)
+            stream.start(wake: context.wake)
+            // The size is MHD_SIZE_UNKNOWN ((uint64_t) -1, a macro Swift does not import): chunked encoding.
+            mhdResponse = MHD_create_response_from_callback(UInt64.max, StreamContext.blockSize,
+                                                            httpServerStreamRead, retained.toOpaque(),
+                                                            httpServerStreamFree)
+            if mhdResponse == nil {
+                stream.finish()
+                retained.release()
+            }
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
-        for field in response.headers {
-            MHD_add_response_header(mhdResponse, field.name, field.value)
+        response.headers.withCStrings { name, value in
+            MHD_add_response_header(mhdResponse, name, value)
         }
         if closeConnection || stopping.load(ordering: .relaxed) {
             MHD_add_response_header(mhdResponse, "Connection", "close")

@@ -41,3 +41,24 @@ func httpServerRequestCompleted(
         server.requestCompleted(requestContext: requestContext)
     }
 }
+
+/// MHD_ContentReaderCallback of a streaming response: the next bytes, 0 after suspending the connection while
+/// the stream is idle, or MHD_CONTENT_READER_END_OF_STREAM.
+func httpServerStreamRead(
+    cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int
+) -> Int {
+    guard let cls, let buffer else { return StreamContext.endWithError }
+    // Safe: cls is the StreamContext retained by HTTPServer.queue; it is released by httpServerStreamFree, which
+    // libmicrohttpd calls after the last read.
+    return Unmanaged<StreamContext>.fromOpaque(cls)._withUnsafeGuaranteedRef { context in
+        context.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max))
+    }
+}
+
+/// MHD_ContentReaderFreeCallback of a streaming response: the response is destroyed.
+func httpServerStreamFree(cls: UnsafeMutableRawPointer?) {
+    guard let cls else { return }
+    // Safe: balances the passRetained in HTTPServer.queue; libmicrohttpd calls this once per response.
+    let context = Unmanaged<StreamContext>.fromOpaque(cls).takeRetainedValue()
+    context.stream.finish()
+}

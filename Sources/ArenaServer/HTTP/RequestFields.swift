@@ -2,8 +2,8 @@ import CHTTPD
 
 /// The headers and query parameters of a request, copied out of libmicrohttpd in one pass.
 struct RequestFields {
-    /// Request headers in arrival order.
-    var headers = HTTPHeaders()
+    /// Request headers in arrival order. 512 bytes hold the usual handful without regrowing.
+    var headers = HTTPHeaders(reservingCapacity: 512)
     /// Decoded query parameters.
     var query: [String: String] = [:]
 
@@ -31,13 +31,14 @@ private func collectRequestField(
     guard let cls, let key else { return .YES }
     // Safe: cls is the pointer RequestFields.init passed, valid while MHD_get_connection_values_n runs.
     let fields = cls.assumingMemoryBound(to: RequestFields.self)
-    // Safe: MHD passes key_size and value_size bytes at key and value (value may be NULL for "?flag").
-    let name = String(decoding: UnsafeRawBufferPointer(start: key, count: keySize), as: UTF8.self)
-    let text = value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: valueSize), as: UTF8.self) } ?? ""
+    // Safe: MHD passes key_size and value_size bytes at key and value (value may be NULL for "?flag"), valid
+    // during this call; both are copied before it returns.
+    let nameBytes = UnsafeRawBufferPointer(start: key, count: keySize)
+    let valueBytes = UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : valueSize)
     if kind == .HEADER_KIND {
-        fields.pointee.headers.add(name: name, value: text)
+        fields.pointee.headers.append(name: nameBytes, value: valueBytes)
     } else {
-        fields.pointee.query[name] = text
+        fields.pointee.query[String(decoding: nameBytes, as: UTF8.self)] = String(decoding: valueBytes, as: UTF8.self)
     }
     return .YES
 }

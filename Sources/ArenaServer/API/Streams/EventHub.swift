@@ -7,7 +7,8 @@ import Synchronization
 /// checks each follower's rings and wakes the followers with something to send. A follower that finds nothing
 /// suspends its connection; the next poll that sees work resumes it, so no wake-up is lost, at the cost of up
 /// to one poll interval of latency.
-final class EventHub: Sendable {
+final class EventHub: @unchecked Sendable {
+    // @unchecked: `timer` is set once in init and only cancelled in deinit; everything else is a Mutex or atomic.
     static let pollIntervalMilliseconds = 20
 
     private let followers = Mutex<[ObjectIdentifier: EventFollower]>([:])
