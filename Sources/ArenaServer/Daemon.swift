@@ -58,6 +58,7 @@ enum Daemon {
     static func writeLine(_ text: String, to fileDescriptor: Int32) {
         let line = Array("\(text)\n".utf8)
         line.withUnsafeBytes { raw in
+            // Safe: write reads raw.count bytes of the array's storage, which is alive during this closure.
             _ = write(fileDescriptor, raw.baseAddress, raw.count)
         }
     }

@@ -70,18 +70,21 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var value = value
         name.withUTF8 { nameBytes in
             value.withUTF8 { valueBytes in
+                // Safe: the UTF-8 buffers are valid inside these closures, and append copies them before returning.
                 append(name: UnsafeRawBufferPointer(nameBytes), value: UnsafeRawBufferPointer(valueBytes))
             }
         }
     }
 
-    /// Appends a field from raw bytes (the server's way in from C).
+    /// Appends a field from raw bytes (the server's way in from C). The buffers must be valid during the call
+    /// only: they are copied.
     mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         let nameLength = UInt32(truncatingIfNeeded: name.count)
         let valueLength = UInt32(truncatingIfNeeded: value.count)
         precondition(Int(nameLength) == name.count && Int(valueLength) == value.count,
                      "a header field longer than 4 GiB")
-        // One append for both lengths: this runs for every request header.
+        // One append for both lengths: this runs for every request header. A tuple of two UInt32 is 8 bytes
+        // without padding, so its raw bytes are exactly the two little-endian lengths.
         withUnsafeBytes(of: (nameLength.littleEndian, valueLength.littleEndian)) { lengths in
             storage.append(contentsOf: lengths)
         }
@@ -119,7 +122,8 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         storage.withUnsafeBytes { raw in
             forEachSlot { slot in
                 // Safe: every name and value in storage is followed by a NUL written by append(name:value:), and
-                // `raw` covers all of storage for the duration of this closure.
+                // `raw` covers all of storage for the duration of this closure. baseAddress is non-nil: a slot
+                // exists, so storage is not empty.
                 let name = (raw.baseAddress! + slot.name.lowerBound).assumingMemoryBound(to: CChar.self)
                 let value = (raw.baseAddress! + slot.value.lowerBound).assumingMemoryBound(to: CChar.self)
                 body(name, value)

@@ -24,6 +24,7 @@ struct RequestLog: Sendable {
         let line = Self.line(method: methodBytes, path: pathBytes, status: status, bytes: bytes,
                              microseconds: microseconds)
         line.withUnsafeBytes { raw in
+            // Safe: write reads raw.count bytes of the line's storage, which is alive during this closure.
             _ = write(fileDescriptor, raw.baseAddress, raw.count)
         }
     }
