@@ -137,6 +137,9 @@ public final class TraceRing: @unchecked Sendable {
     public func events(after sequence: UInt64, limit: Int = .max) -> TraceBatch {
         precondition(limit >= 0, "limit must not be negative")
         let last = head.load(ordering: .acquiring)
+        // Nothing after the newest event. A reader may pass any number (a client's `after`, say); returning
+        // here keeps `last - next` below from wrapping into a huge capacity to reserve.
+        guard sequence < last else { return TraceBatch(events: [], missed: 0, next: sequence) }
         var next = sequence
         var missed: UInt64 = 0
         if last > UInt64(capacity), next < last - UInt64(capacity) {
@@ -144,7 +147,8 @@ public final class TraceRing: @unchecked Sendable {
             next = last - UInt64(capacity)
         }
         var events: [AllocationEvent] = []
-        events.reserveCapacity(Swift.min(limit, Int(truncatingIfNeeded: last &- next)))
+        // Safe: `next < last` and `last - next <= capacity` here.
+        events.reserveCapacity(Swift.min(limit, Int(truncatingIfNeeded: last - next)))
         while next < last, events.count < limit {
             let wanted = next + 1
             switch read(wanted) {
