@@ -44,8 +44,12 @@ public final class ArenaStorage: @unchecked Sendable {
 
     @usableFromInline let state: Atomic<UInt64>
     @usableFromInline let chunks = ChunkTable()
-    /// Alignment padding since the last reset; only updated when an allocation needed some.
-    @usableFromInline let padding = Atomic<Int>(0)
+    /// Alignment padding, by the epoch of the state word the allocation was published in (only updated when an
+    /// allocation needed some). The current epoch's counter holds the padding since the last reset; the other
+    /// one holds padding of the previous generation whose add came after the reset that ended it (a thread
+    /// descheduled between its compare-and-swap and its add), folded into the lifetime numbers.
+    @usableFromInline let padding0 = Atomic<Int>(0)
+    @usableFromInline let padding1 = Atomic<Int>(0)
     /// Resets so far.
     @usableFromInline let generation = Atomic<UInt64>(0)
     /// Whether events go to `trace`.
@@ -65,11 +69,32 @@ public final class ArenaStorage: @unchecked Sendable {
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
         chunks.install(slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
                        logicalStart: 0)
-        state = Atomic(BumpState(count: 0, slot: 0, offset: 0).rawValue)
+        state = Atomic(BumpState(count: 0, epoch: 0, slot: 0, offset: 0).rawValue)
         ledger.withLock { $0.order = [0] }
     }
 
     // MARK: Fast path
+
+    /// Adds an allocation's padding to the counter of the epoch its state word was published in.
+    @inlinable @inline(__always)
+    func addPadding(_ bytes: Int, epoch: Int, shared: Bool) {
+        if shared {
+            if epoch == 0 { padding0.wrappingAdd(bytes, ordering: .relaxed) }
+            else { padding1.wrappingAdd(bytes, ordering: .relaxed) }
+        } else if epoch == 0 {
+            padding0.store(padding0.load(ordering: .relaxed) &+ bytes, ordering: .relaxed)
+        } else {
+            padding1.store(padding1.load(ordering: .relaxed) &+ bytes, ordering: .relaxed)
+        }
+    }
+
+    func loadPadding(epoch: Int) -> Int {
+        epoch == 0 ? padding0.load(ordering: .relaxed) : padding1.load(ordering: .relaxed)
+    }
+
+    func takePadding(epoch: Int) -> Int {
+        epoch == 0 ? padding0.exchange(0, ordering: .relaxed) : padding1.exchange(0, ordering: .relaxed)
+    }
 
     /// Claims `byteCount` bytes aligned to `alignment` in the current chunk, or returns nil when the request
     /// needs the slow path (a new chunk, a failure, or a count fold).
@@ -90,13 +115,10 @@ public final class ArenaStorage: @unchecked Sendable {
                     current = BumpState(rawValue: observed)
                     continue
                 }
-                if fit.padding != 0 { padding.wrappingAdd(fit.padding, ordering: .relaxed) }
             } else {
                 state.store(fit.next.rawValue, ordering: .releasing)
-                if fit.padding != 0 {
-                    padding.store(padding.load(ordering: .relaxed) &+ fit.padding, ordering: .relaxed)
-                }
             }
+            if fit.padding != 0 { addPadding(fit.padding, epoch: fit.next.epoch, shared: shared) }
             return fit
         }
     }
@@ -186,7 +208,7 @@ public final class ArenaStorage: @unchecked Sendable {
                 if let fit = current.fit(byteCount: byteCount, alignment: alignment, base: chunks.base(slot),
                                          capacity: chunks.capacity(slot)) {
                     guard publish(over: current, fit.next) else { continue }
-                    if fit.padding != 0 { padding.wrappingAdd(fit.padding, ordering: .relaxed) }
+                    if fit.padding != 0 { addPadding(fit.padding, epoch: fit.next.epoch, shared: true) }
                     return .success(record(fit, byteCount: byteCount, alignment: alignment))
                 }
                 guard let newSlot = grow(for: byteCount, alignment: alignment, &ledger) else {
@@ -201,7 +223,8 @@ public final class ArenaStorage: @unchecked Sendable {
                         continue
                     }
                     chunks.setLogicalStart(newSlot, used(current))
-                    let next = BumpState(count: current.count &+ 1, slot: newSlot, offset: byteCount)
+                    let next = BumpState(count: current.count &+ 1, epoch: current.epoch, slot: newSlot,
+                                         offset: byteCount)
                     guard publish(over: current, next) else { continue }
                     ledger.order.append(newSlot)
                     let fit = BumpFit(pointer: UnsafeMutableRawPointer(bitPattern: chunks.base(newSlot))!,
@@ -250,6 +273,14 @@ public final class ArenaStorage: @unchecked Sendable {
     func reset() -> Int {
         ledger.withLock { ledger in
             let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
+            // The epoch only changes here, under the lock: read it once.
+            let oldEpoch = BumpState(rawValue: state.load(ordering: .acquiring)).epoch
+            let newEpoch = 1 - oldEpoch
+            // The new generation's counter still holds late padding of the generation before the one ending now
+            // (see `padding0`); that generation's bytes were counted as allocated bytes at its reset.
+            let late = takePadding(epoch: newEpoch)
+            ledger.earlierPaddingBytes += late
+            ledger.earlierAllocatedBytes -= late
             var replaced: BumpState
             var released: Int
             while true {
@@ -260,7 +291,7 @@ public final class ArenaStorage: @unchecked Sendable {
                 // that races with the reset may report a wrong offset; its memory is released anyway.)
                 let oldStart = chunks.logicalStart(keep)
                 chunks.setLogicalStart(keep, 0)
-                if publish(over: replaced, BumpState(count: replaced.count, slot: keep, offset: 0)) {
+                if publish(over: replaced, BumpState(count: replaced.count, epoch: newEpoch, slot: keep, offset: 0)) {
                     break
                 }
                 chunks.setLogicalStart(keep, oldStart)
@@ -272,7 +303,9 @@ public final class ArenaStorage: @unchecked Sendable {
             ledger.order.append(keep)
 
             let lifetimeCount = ledger.countCarry &+ replaced.count
-            let paddingBytes = padding.exchange(0, ordering: .relaxed)
+            // Padding of an allocation of the ending generation that is added after this lands in its epoch's
+            // counter, which the next reset folds in as `late`.
+            let paddingBytes = takePadding(epoch: oldEpoch)
             ledger.earlierAllocatedBytes += released + ledger.rewound - paddingBytes
             ledger.earlierPaddingBytes += paddingBytes
             ledger.highWater = Swift.max(ledger.highWater, ledger.highWaterSinceReset, released)
@@ -308,7 +341,8 @@ public final class ArenaStorage: @unchecked Sendable {
             var replaced: BumpState
             while true {
                 replaced = BumpState(rawValue: state.load(ordering: .acquiring))
-                let next = BumpState(count: replaced.count, slot: checkpoint.slot, offset: checkpoint.offsetInChunk)
+                let next = BumpState(count: replaced.count, epoch: replaced.epoch, slot: checkpoint.slot,
+                                     offset: checkpoint.offsetInChunk)
                 if publish(over: replaced, next) { break }
             }
             // Chunks after the checkpoint's can no longer be reached: free them.
@@ -366,10 +400,21 @@ public final class ArenaStorage: @unchecked Sendable {
 
     func stats() -> ArenaStats {
         ledger.withLock { ledger in
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            // The state word and the padding counters are separate atomics: read them until the state is the
+            // same before and after, so `used` and `paddingBytes` come from one moment even while other threads
+            // allocate (a reader descheduled between the two loads would otherwise mix far-apart moments).
+            var current = BumpState(rawValue: state.load(ordering: .acquiring))
+            var paddingBytes = 0
+            var late = 0
+            for _ in 0..<64 {
+                paddingBytes = loadPadding(epoch: current.epoch)
+                late = loadPadding(epoch: 1 - current.epoch)
+                let again = BumpState(rawValue: state.load(ordering: .acquiring))
+                if again == current { break }
+                current = again
+            }
             let used = used(current)
             let lifetimeCount = ledger.countCarry &+ current.count
-            let paddingBytes = padding.load(ordering: .relaxed)
             let allocatedBytes = used + ledger.rewound - paddingBytes
             let sinceReset = Swift.max(ledger.highWaterSinceReset, used)
             return ArenaStats(
@@ -382,8 +427,8 @@ public final class ArenaStorage: @unchecked Sendable {
                 allocatedBytes: allocatedBytes,
                 paddingBytes: paddingBytes,
                 lifetimeAllocations: lifetimeCount,
-                lifetimeAllocatedBytes: ledger.earlierAllocatedBytes + allocatedBytes,
-                lifetimePaddingBytes: ledger.earlierPaddingBytes + paddingBytes,
+                lifetimeAllocatedBytes: ledger.earlierAllocatedBytes - late + allocatedBytes,
+                lifetimePaddingBytes: ledger.earlierPaddingBytes + late + paddingBytes,
                 failedAllocations: ledger.failed,
                 resets: ledger.resets,
                 rewinds: ledger.rewinds,

@@ -43,8 +43,10 @@ extension BumpAllocator {
         precondition(count >= 0, "count must not be negative")
         let (byteCount, overflow) = MemoryLayout<T>.stride.multipliedReportingOverflow(by: count)
         guard !overflow else {
-            throw ArenaError.arenaFull(requested: Int.max, alignment: MemoryLayout<T>.alignment,
-                                       used: stats.used, capacity: policy.reservedBytes)
+            // No arena can hold `Int.max` bytes (chunks are at most `BumpState.maxOffset`), so the request fails
+            // through the ordinary path, which counts the failure in `failedAllocations` and traces it.
+            _ = try allocate(byteCount: .max, alignment: MemoryLayout<T>.alignment)
+            preconditionFailure("an allocation of Int.max bytes succeeded")
         }
         let raw = try allocate(byteCount: byteCount, alignment: MemoryLayout<T>.alignment)
         return UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)

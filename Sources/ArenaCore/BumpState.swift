@@ -1,14 +1,19 @@
 /// The one word that a bump arena's fast path reads and swaps: which chunk is current, how far into it the
-/// bump finger is, and how many allocations have been made (modulo `countLimit`).
+/// bump finger is, how many allocations have been made (modulo `countLimit`), and the parity of the arena's
+/// generation (`epoch`).
 ///
 /// Packing the allocation count next to the offset lets a shared arena keep an exact count with the single
 /// compare-and-swap that claims the bytes, instead of a second atomic read-modify-write per allocation.
 ///
+/// The epoch tells a thread whose compare-and-swap succeeded which generation its allocation belongs to, so
+/// that it adds its alignment padding to that generation's counter even when a reset publishes a new
+/// generation before the thread gets to the add.
+///
 /// ```
-///  63            46 45    40 39                                0
-/// +----------------+--------+-----------------------------------+
-/// |  count (18)    |slot (6)|  offset in the chunk (40)         |
-/// +----------------+--------+-----------------------------------+
+///  63           47 46 45    40 39                                0
+/// +---------------+--+--------+-----------------------------------+
+/// |  count (17)   |e |slot (6)|  offset in the chunk (40)         |
+/// +---------------+--+--------+-----------------------------------+
 /// ```
 /// Invariant: `0 <= offset <= capacity(slot)`; `count < countLimit`. When `count` would reach `countLimit`,
 /// the fast path declines and the slow path folds the field into a wide counter under the arena's lock.
@@ -19,9 +24,11 @@ struct BumpState: Hashable, Sendable {
 
     @inlinable init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    @inlinable init(count: UInt64, slot: Int, offset: Int) {
-        assert(count < Self.countLimit && slot >= 0 && slot < Self.slotCount && offset >= 0 && offset <= Self.maxOffset)
-        rawValue = count << 46 | UInt64(truncatingIfNeeded: slot) << 40 | UInt64(truncatingIfNeeded: offset)
+    @inlinable init(count: UInt64, epoch: Int, slot: Int, offset: Int) {
+        assert(count < Self.countLimit && (epoch == 0 || epoch == 1) && slot >= 0 && slot < Self.slotCount
+               && offset >= 0 && offset <= Self.maxOffset)
+        rawValue = count << 47 | UInt64(truncatingIfNeeded: epoch) << 46 | UInt64(truncatingIfNeeded: slot) << 40
+            | UInt64(truncatingIfNeeded: offset)
     }
 
     @usableFromInline static let offsetMask: UInt64 = (1 << 40) - 1
@@ -29,15 +36,19 @@ struct BumpState: Hashable, Sendable {
     @usableFromInline static let maxOffset = Int(offsetMask)
     /// Number of chunk slots; a growing arena can hold at most this many chunks at once.
     @usableFromInline static let slotCount = 64
-    /// The count field wraps into the slow path at this value (every 262,144 allocations).
-    @usableFromInline static let countLimit: UInt64 = 1 << 18
+    /// The count field wraps into the slow path at this value (every 131,072 allocations).
+    @usableFromInline static let countLimit: UInt64 = 1 << 17
 
     @inlinable var offset: Int { Int(truncatingIfNeeded: rawValue & Self.offsetMask) }
     @inlinable var slot: Int { Int(truncatingIfNeeded: (rawValue >> 40) & 63) }
-    @inlinable var count: UInt64 { rawValue >> 46 }
+    @inlinable var count: UInt64 { rawValue >> 47 }
+    /// The parity of the generation this state belongs to: 0 or 1.
+    @inlinable var epoch: Int { Int(truncatingIfNeeded: (rawValue >> 46) & 1) }
 
-    /// The same position with the count field replaced (used by reset, rewind and the count fold).
-    @inlinable func with(count: UInt64) -> BumpState { BumpState(count: count, slot: slot, offset: offset) }
+    /// The same position with the count field replaced (used by the count fold).
+    @inlinable func with(count: UInt64) -> BumpState {
+        BumpState(count: count, epoch: epoch, slot: slot, offset: offset)
+    }
 }
 
 /// Where a request lands in a chunk, computed by `BumpState.fit`. The single implementation of the bump
@@ -104,6 +115,6 @@ extension BumpState {
             pointer: pointer,
             offsetInChunk: start,
             padding: start &- offset,
-            next: BumpState(count: count, slot: slot, offset: start &+ byteCount))
+            next: BumpState(count: count, epoch: epoch, slot: slot, offset: start &+ byteCount))
     }
 }

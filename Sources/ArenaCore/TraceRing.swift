@@ -14,9 +14,12 @@ import Synchronization
 /// ```
 ///
 /// Writers: by default any number of threads may write at once (each event costs a fetch-add for its number
-/// and a compare-and-swap to claim its slot). A ring made with `singleWriter: true` skips both and must only
-/// be written by one thread at a time, e.g. by a single `LocalArena`. Readers may run on any thread in both
-/// modes; a slot is read under a sequence lock, so a reader never returns a half-written event.
+/// and a compare-and-swap to claim its slot). A slot has one writer at a time: when writers lap the ring so
+/// fast that an event's slot is still being written for the event `capacity` numbers older, the newer event
+/// is dropped (readers count it as missed) rather than written over a half-written one. A ring made with
+/// `singleWriter: true` skips the atomics and must only be written by one thread at a time, e.g. by a single
+/// `LocalArena`. Readers may run on any thread in both modes; a slot is read under a sequence lock, so a
+/// reader never returns a half-written event.
 ///
 /// Timestamps come from a clock thread that ticks every millisecond (one per process), so stamping an event
 /// costs a load, not a system call.
@@ -33,6 +36,8 @@ public final class TraceRing: @unchecked Sendable {
         @usableFromInline let end = Atomic<Int>(0)
         @usableFromInline let generation = Atomic<UInt64>(0)
         @usableFromInline let timestamp = Atomic<UInt64>(0)
+        /// The highest sequence number whose writer gave up on this slot (see `claim`); 0 when none.
+        @usableFromInline let dropped = Atomic<UInt64>(0)
     }
 
     /// The number of events the ring keeps: a power of two.
@@ -101,7 +106,7 @@ public final class TraceRing: @unchecked Sendable {
         if singleWriter {
             target.pointee.stamp.store(writing, ordering: .relaxed)
         } else if !claim(target, writing: writing) {
-            return  // a writer of a newer event holds the slot: ours is already overwritten
+            return  // overwritten by a newer event, or dropped (see `claim`)
         }
         atomicMemoryFence(ordering: .releasing)  // the payload stores below stay after the `writing` stamp
         let alignmentLog2 = UInt64(truncatingIfNeeded: alignment.trailingZeroBitCount)
@@ -115,17 +120,50 @@ public final class TraceRing: @unchecked Sendable {
         target.pointee.stamp.store(sequence &<< 1, ordering: .releasing)
     }
 
-    /// Marks the slot as being written for `writing / 2`, unless a newer event already claimed it.
+    /// How many times a writer re-reads a slot that the writer of an older event still holds before it drops
+    /// its own event.
+    @usableFromInline static let claimSpins = 128
+
+    /// Marks the slot as being written for `writing / 2`. Returns false when a newer event already claimed it
+    /// (ours is overwritten), or when the writer of an older event still holds it after `claimSpins` looks:
+    /// then our event is dropped and noted in `dropped`, so that readers count it as missed.
+    ///
+    /// The slot is only taken from a complete (even) stamp. Two writers in one slot would interleave their
+    /// field stores into a mixed event, and the older one, finishing last, would store its older stamp over
+    /// the newer event's and leave readers waiting for an event that never completes.
     @usableFromInline
     func claim(_ slot: UnsafeMutablePointer<Slot>, writing: UInt64) -> Bool {
         var observed = slot.pointee.stamp.load(ordering: .relaxed)
+        var spins = 0
         while observed < writing {
+            if observed & 1 == 1 {
+                // The writer of an older event is still at it.
+                guard spins < Self.claimSpins else {
+                    noteDropped(slot, sequence: writing >> 1)
+                    return false
+                }
+                spins += 1
+                observed = slot.pointee.stamp.load(ordering: .relaxed)
+                continue
+            }
+            // Acquiring: our field stores come after those of the writer whose complete stamp we replace.
             let (exchanged, current) = slot.pointee.stamp.compareExchange(
-                expected: observed, desired: writing, ordering: .relaxed)
+                expected: observed, desired: writing, ordering: .acquiring)
             if exchanged { return true }
             observed = current
         }
         return false
+    }
+
+    @usableFromInline
+    func noteDropped(_ slot: UnsafeMutablePointer<Slot>, sequence: UInt64) {
+        var current = slot.pointee.dropped.load(ordering: .relaxed)
+        while current < sequence {
+            let (exchanged, observed) = slot.pointee.dropped.compareExchange(
+                expected: current, desired: sequence, ordering: .releasing)
+            if exchanged { return }
+            current = observed
+        }
     }
 
     /// The events recorded after sequence number `sequence`, oldest first, at most `limit` of them.
@@ -137,6 +175,9 @@ public final class TraceRing: @unchecked Sendable {
     public func events(after sequence: UInt64, limit: Int = .max) -> TraceBatch {
         precondition(limit >= 0, "limit must not be negative")
         let last = head.load(ordering: .acquiring)
+        // Nothing after the newest event. A reader may pass any number (a client's `after`, say); returning
+        // here keeps `last - next` below from wrapping into a huge capacity to reserve.
+        guard sequence < last else { return TraceBatch(events: [], missed: 0, next: sequence) }
         var next = sequence
         var missed: UInt64 = 0
         if last > UInt64(capacity), next < last - UInt64(capacity) {
@@ -144,7 +185,8 @@ public final class TraceRing: @unchecked Sendable {
             next = last - UInt64(capacity)
         }
         var events: [AllocationEvent] = []
-        events.reserveCapacity(Swift.min(limit, Int(truncatingIfNeeded: last &- next)))
+        // Safe: `next < last` and `last - next <= capacity` here.
+        events.reserveCapacity(Swift.min(limit, Int(truncatingIfNeeded: last - next)))
         while next < last, events.count < limit {
             let wanted = next + 1
             switch read(wanted) {
@@ -171,8 +213,13 @@ public final class TraceRing: @unchecked Sendable {
         let slot = slots + (Int(truncatingIfNeeded: sequence) & mask)
         let complete = sequence &<< 1
         let before = slot.pointee.stamp.load(ordering: .acquiring)
+        // Its writer is still at it: a later read returns it (it is not missed).
+        if before == complete | 1 { return .pending }
         if before > complete { return .overwritten }
-        if before < complete { return .pending }
+        if before < complete {
+            // Not claimed yet, or dropped by its writer (see `claim`).
+            return slot.pointee.dropped.load(ordering: .acquiring) >= sequence ? .overwritten : .pending
+        }
         let meta = slot.pointee.meta.load(ordering: .relaxed)
         let size = slot.pointee.size.load(ordering: .relaxed)
         let start = slot.pointee.start.load(ordering: .relaxed)
