@@ -24,8 +24,10 @@ import Synchronization
 /// Timestamps come from a clock thread that ticks every millisecond (one per process), so stamping an event
 /// costs a load, not a system call.
 public final class TraceRing: @unchecked Sendable {
-    /// One event's storage. `stamp` is the sequence lock: `2 * seq + 1` while event `seq` is being written,
-    /// `2 * seq` once it is complete, 0 before the first write. It only grows.
+    /// One event's storage. `stamp` is the sequence lock: `2 * seq` once event `seq` is complete, 0 before the
+    /// first write, and (with concurrent writers) `2 * seq + 1` while event `seq` is being written. It only
+    /// grows. A single writer skips the odd stamp: readers learn that a slot is being overwritten from the
+    /// ring's head instead. `end` is written for failures only; the other kinds derive it.
     @usableFromInline
     struct Slot: ~Copyable {
         @usableFromInline let stamp = Atomic<UInt64>(0)
@@ -94,27 +96,30 @@ public final class TraceRing: @unchecked Sendable {
         generation: UInt64
     ) {
         let sequence: UInt64
+        // Safe below: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
+        let target: UnsafeMutablePointer<Slot>
         if singleWriter {
+            // No `writing` stamp: the head moves first, and a reader that saw any of the stores below also sees
+            // the new head (release fence here, acquire fence in `read`), by which it knows the slot's older
+            // event is being overwritten. Seven stores an event instead of nine.
             sequence = head.load(ordering: .relaxed) &+ 1
-            head.store(sequence, ordering: .releasing)
+            head.store(sequence, ordering: .relaxed)
+            target = slots + (Int(truncatingIfNeeded: sequence) & mask)
         } else {
             sequence = head.wrappingAdd(1, ordering: .relaxed).newValue
+            target = slots + (Int(truncatingIfNeeded: sequence) & mask)
+            guard claim(target, writing: sequence &<< 1 | 1) else {
+                return  // overwritten by a newer event, or dropped (see `claim`)
+            }
         }
-        // Safe: `mask == capacity - 1`, so the index lies in `0..<capacity`.
-        let target = slots + (Int(truncatingIfNeeded: sequence) & mask)
-        let writing = sequence &<< 1 | 1
-        if singleWriter {
-            target.pointee.stamp.store(writing, ordering: .relaxed)
-        } else if !claim(target, writing: writing) {
-            return  // overwritten by a newer event, or dropped (see `claim`)
-        }
-        atomicMemoryFence(ordering: .releasing)  // the payload stores below stay after the `writing` stamp
+        atomicMemoryFence(ordering: .releasing)  // the payload stores below stay after the head or the stamp
         let alignmentLog2 = UInt64(truncatingIfNeeded: alignment.trailingZeroBitCount)
         target.pointee.meta.store(
             UInt64(kind.rawValue) | alignmentLog2 &<< 8 | UInt64(arenaID) &<< 32, ordering: .relaxed)
         target.pointee.size.store(size, ordering: .relaxed)
         target.pointee.start.store(start, ordering: .relaxed)
-        target.pointee.end.store(end, ordering: .relaxed)
+        // Only a failure's end is not `start + size - 1` (see `AllocationEvent.end`); readers derive the others.
+        if kind == .failure { target.pointee.end.store(end, ordering: .relaxed) }
         target.pointee.generation.store(generation, ordering: .relaxed)
         target.pointee.timestamp.store(clock.now(), ordering: .relaxed)
         target.pointee.stamp.store(sequence &<< 1, ordering: .releasing)
@@ -228,11 +233,14 @@ public final class TraceRing: @unchecked Sendable {
         let timestamp = slot.pointee.timestamp.load(ordering: .relaxed)
         atomicMemoryFence(ordering: .acquiring)  // the loads above complete before the stamp is checked again
         guard slot.pointee.stamp.load(ordering: .relaxed) == complete,
+              // A single writer marks no slot as being written; it moves the head first (see `record`).
+              !singleWriter || head.load(ordering: .relaxed) &- sequence < UInt64(capacity),
               let kind = AllocationEvent.Kind(rawValue: UInt8(truncatingIfNeeded: meta))
         else { return .overwritten }
         return .event(AllocationEvent(
             sequence: sequence, arenaID: UInt32(truncatingIfNeeded: meta >> 32), kind: kind, size: size,
-            alignment: 1 << Int((meta >> 8) & 0xFF), start: start, end: end, generation: generation,
+            alignment: 1 << Int((meta >> 8) & 0xFF), start: start,
+            end: kind == .failure ? end : start &+ size &- 1, generation: generation,
             timestamp: timestamp))
     }
 }
