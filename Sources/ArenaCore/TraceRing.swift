@@ -90,29 +90,51 @@ public final class TraceRing: @unchecked Sendable {
     }
 
     /// Appends an event. Never blocks; an older event in the same slot is overwritten.
-    @inlinable
+    @inlinable @inline(__always)
     func record(
         kind: AllocationEvent.Kind, arenaID: UInt32, size: Int, alignment: Int, start: Int, end: Int,
         generation: UInt64
     ) {
-        let sequence: UInt64
-        // Safe below: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
-        let target: UnsafeMutablePointer<Slot>
         if singleWriter {
             // No `writing` stamp: the head moves first, and a reader that saw any of the stores below also sees
             // the new head (release fence here, acquire fence in `read`), by which it knows the slot's older
-            // event is being overwritten. Seven stores an event instead of nine.
-            sequence = head.load(ordering: .relaxed) &+ 1
+            // event is being overwritten. Seven stores an event.
+            let sequence = head.load(ordering: .relaxed) &+ 1
             head.store(sequence, ordering: .relaxed)
-            target = slots + (Int(truncatingIfNeeded: sequence) & mask)
+            atomicMemoryFence(ordering: .releasing)
+            // Safe: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
+            fill(slots + (Int(truncatingIfNeeded: sequence) & mask), sequence: sequence, kind: kind,
+                 arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation)
         } else {
-            sequence = head.wrappingAdd(1, ordering: .relaxed).newValue
-            target = slots + (Int(truncatingIfNeeded: sequence) & mask)
-            guard claim(target, writing: sequence &<< 1 | 1) else {
-                return  // overwritten by a newer event, or dropped (see `claim`)
-            }
+            recordConcurrently(kind: kind, arenaID: arenaID, size: size, alignment: alignment, start: start,
+                               end: end, generation: generation)
         }
-        atomicMemoryFence(ordering: .releasing)  // the payload stores below stay after the head or the stamp
+    }
+
+    /// `record` for rings with concurrent writers: a fetch-add for the number, a compare-and-swap for the slot.
+    /// Out of line, so its registers and its call to `claim` stay out of the single-writer path.
+    @usableFromInline @inline(never)
+    func recordConcurrently(
+        kind: AllocationEvent.Kind, arenaID: UInt32, size: Int, alignment: Int, start: Int, end: Int,
+        generation: UInt64
+    ) {
+        let sequence = head.wrappingAdd(1, ordering: .relaxed).newValue
+        // Safe: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
+        let target = slots + (Int(truncatingIfNeeded: sequence) & mask)
+        guard claim(target, writing: sequence &<< 1 | 1) else {
+            return  // overwritten by a newer event, or dropped (see `claim`)
+        }
+        atomicMemoryFence(ordering: .releasing)  // the payload stores stay after the `writing` stamp
+        fill(target, sequence: sequence, kind: kind, arenaID: arenaID, size: size, alignment: alignment,
+             start: start, end: end, generation: generation)
+    }
+
+    /// Stores an event's fields into its slot, then the complete stamp.
+    @inlinable @inline(__always)
+    func fill(
+        _ target: UnsafeMutablePointer<Slot>, sequence: UInt64, kind: AllocationEvent.Kind, arenaID: UInt32,
+        size: Int, alignment: Int, start: Int, end: Int, generation: UInt64
+    ) {
         let alignmentLog2 = UInt64(truncatingIfNeeded: alignment.trailingZeroBitCount)
         target.pointee.meta.store(
             UInt64(kind.rawValue) | alignmentLog2 &<< 8 | UInt64(arenaID) &<< 32, ordering: .relaxed)
