@@ -346,16 +346,15 @@ final class LiveServer {
         try #require(FileManager.default.isExecutableFile(atPath: binary),
                      "\(binary) is missing: run `swift build --build-tests` (or `make test`) first")
         var arguments = ["--port", "0"] + arguments
-        var configURL: URL?
+        // The configuration file lives next to the output files, removed with them by `kill()`.
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         if let config {
-            let directory = try makeTemporaryDirectory()
             let url = directory.appendingPathComponent("arena-server.json")
             try Data(config.utf8).write(to: url)
             arguments += ["--config", url.path]
-            configURL = directory
         }
         started = try startProcess(binary, arguments, environment: cleanEnvironment)
-        if let configURL { try? FileManager.default.removeItem(at: configURL) }
 
         let deadline = ContinuousClock.now + timeout
         var found: Int?
@@ -367,9 +366,9 @@ final class LiveServer {
                 break
             }
             if !started.process.isRunning || ContinuousClock.now >= deadline {
-                let stderr = String(decoding: started.readStderr(), as: UTF8.self)
                 let running = started.process.isRunning
                 waitForExit(started.process, until: .now)
+                let stderr = String(decoding: started.readStderr(), as: UTF8.self)
                 try? FileManager.default.removeItem(at: started.directory)
                 throw LiveServerError(
                     "arena-server \(running ? "did not print port= within \(timeout)" : "exited early") "
