@@ -115,7 +115,10 @@ final class ArenaAPI: APIHandler {
         for entry in idle {
             // Removing by name can race with a touch or a new arena of the same name: re-check first.
             guard registry.arena(named: entry.name) === entry, entry.isIdle(at: now),
-                  let gone = try? registry.remove(named: entry.name) else { continue }
+                  let gone = try? classMetrics.retire({ () throws(ArenaError) in
+                      try registry.remove(named: entry.name)
+                  })
+            else { continue }
             forget(gone)
             removed.append(gone.name)
         }
