@@ -67,7 +67,9 @@ import Testing
     @Test(arguments: changes.filter { !$0.1.contains("nope") })
     func changeWithTokenSucceeds(method: String, path: String, body: String) throws {
         let api = try protected()
-        if path.hasSuffix("/rewind") { _ = send(api, "POST", "/arenas/request/checkpoints", "", authorization: "Bearer s3cret") }
+        if path.hasSuffix("/rewind") {
+            _ = send(api, "POST", "/arenas/request/checkpoints", "", authorization: "Bearer s3cret")
+        }
         if method == "DELETE" {
             try #require(send(api, "POST", "/arenas", #"{"name":"gone","capacity":64}"#,
                               authorization: "Bearer s3cret").status.code == 201)
