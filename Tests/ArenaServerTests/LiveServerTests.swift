@@ -107,6 +107,18 @@ struct LiveServerTests {
                                       contentType: "application/octet-stream")
         #expect(fits.status == 201)
         #expect(try server.request("GET", "/arenas/request").json()["stats"]?["used_bytes"]?.int == 1024)
+        // A chunked body has no length up front: it is counted as it arrives.
+        let chunked = ["Transfer-Encoding": "chunked"]
+        let largeChunked = try server.request("POST", "/arenas/request/blobs", body: [UInt8](repeating: 2, count: 2048),
+                                              contentType: "application/octet-stream", headers: chunked)
+        #expect(largeChunked.status == 413)
+        let bytes = (0..<512).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let smallChunked = try server.request("POST", "/arenas/request/blobs", body: bytes,
+                                              contentType: "application/octet-stream", headers: chunked)
+        #expect(smallChunked.status == 201)
+        let url = try #require(try smallChunked.json()["url"]?.string)
+        #expect(try server.request("GET", url).body == bytes)
+        #expect(try server.request("GET", "/healthz").status == 200)
     }
 
     @Test func concurrentClientsGetDisjointRanges() throws {
