@@ -48,8 +48,12 @@ public final class RegisteredArena: Sendable {
     /// Whether it has been idle longer than its timeout at `now` (nanoseconds since 1970).
     public func isIdle(at now: UInt64) -> Bool {
         guard let idleTimeoutSeconds else { return false }
+        // A timeout too long to count in nanoseconds (over 584 years; any Int reaches here from `ttl_seconds`)
+        // never expires: an unchecked multiply would trap in the daemon's idle sweeper.
+        let (timeout, overflow) = UInt64(clamping: idleTimeoutSeconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return false }
         let last = lastUsedAt
-        return now > last && now - last >= UInt64(idleTimeoutSeconds) * 1_000_000_000
+        return now > last && now - last >= timeout
     }
 
     /// Its name, class, policy and stats, read together.

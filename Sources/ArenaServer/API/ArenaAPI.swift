@@ -86,13 +86,15 @@ final class ArenaAPI: APIHandler {
         }
     }
 
-    /// Checks `Authorization: Bearer <token>` in constant time.
+    /// Checks `Authorization: Bearer <token>` in constant time. The scheme name is case-insensitive (RFC 9110
+    /// section 11.1: `bearer` and `BEARER` are the same scheme); the token is compared exactly.
     private func authorize(_ request: HTTPRequest) throws(APIError) {
         guard let tokenBytes else { return }
         let presented = request.headers["Authorization"].flatMap { value -> [UInt8]? in
             let prefix = "Bearer "
             guard value.utf8.count > prefix.utf8.count,
-                  value.utf8.prefix(prefix.utf8.count).elementsEqual(prefix.utf8)
+                  HTTPHeaders.namesEqual(String(decoding: value.utf8.prefix(prefix.utf8.count), as: UTF8.self),
+                                         prefix)
             else { return nil }
             return Array(value.utf8.dropFirst(prefix.utf8.count))
         }
@@ -115,7 +117,10 @@ final class ArenaAPI: APIHandler {
         for entry in idle {
             // Removing by name can race with a touch or a new arena of the same name: re-check first.
             guard registry.arena(named: entry.name) === entry, entry.isIdle(at: now),
-                  let gone = try? registry.remove(named: entry.name) else { continue }
+                  let gone = try? classMetrics.retire({ () throws(ArenaError) in
+                      try registry.remove(named: entry.name)
+                  })
+            else { continue }
             forget(gone)
             removed.append(gone.name)
         }

@@ -86,7 +86,7 @@ struct JSONBody {
         switch ByteSize.parse(value) {
         case .success(let bytes): return bytes
         case .failure(let error):
-            throw APIError.badRequest("field '\(name)': \(error)", code: "bad_field")
+            throw APIError.badRequest("field '\(name)': \(error.reason)", code: "bad_field")
         }
     }
 

@@ -28,9 +28,30 @@ final class ArenaClassMetrics: Sendable {
 
     private let retired = Mutex<[String: Retired]>([:])
     private let sizes = Mutex<[String: SizeHistogram]>([:])
+    /// Held while an arena leaves the registry and its counters move to `retired`, and while a scrape reads the live
+    /// arenas and `retired`. Without it a scrape in between counts the arena twice (snapshot before the removal,
+    /// `retired` after it) or not at all, and a class's `_total` counters go down, which Prometheus reads as a
+    /// restart. Order: this lock, then the registry's or `retired`'s.
+    private let membership = Mutex(())
 
-    /// Adds a removed arena's lifetime counters to its class.
-    func absorb(_ entry: RegisteredArena) {
+    /// Removes an arena with `remove` and absorbs its counters, as one step for scrapes (see `withMembership`).
+    func retire<Failure: Error>(
+        _ remove: () throws(Failure) -> RegisteredArena
+    ) throws(Failure) -> RegisteredArena {
+        try membership.withLock { _ throws(Failure) in
+            let entry = try remove()
+            absorb(entry)
+            return entry
+        }
+    }
+
+    /// Runs `body`, which reads the live arenas and `retiredCounters()`, while no arena is being retired.
+    func withMembership<Result>(_ body: () -> Result) -> Result {
+        membership.withLock { _ in body() }
+    }
+
+    /// Adds a removed arena's lifetime counters to its class. Call through `retire`.
+    private func absorb(_ entry: RegisteredArena) {
         let snapshot = entry.snapshot()
         retired.withLock { table in
             var sums = table[entry.arenaClass, default: Retired()]

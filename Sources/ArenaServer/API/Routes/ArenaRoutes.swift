@@ -77,7 +77,7 @@ extension ArenaAPI {
     func deleteArena(_ name: String) throws(APIError) -> HTTPResponse {
         let removed: RegisteredArena
         do {
-            removed = try registry.remove(named: name)
+            removed = try classMetrics.retire { () throws(ArenaError) in try registry.remove(named: name) }
         } catch {
             throw APIError(error)
         }
@@ -85,10 +85,9 @@ extension ArenaAPI {
         return .empty(status: .noContent)
     }
 
-    /// Drops the side tables of an arena that left the registry.
+    /// Drops the side tables of an arena that left the registry (through `classMetrics.retire`).
     func forget(_ entry: RegisteredArena) {
         blobs.forget(arenaID: entry.arena.id)
         checkpoints.forget(arenaID: entry.arena.id)
-        classMetrics.absorb(entry)
     }
 }

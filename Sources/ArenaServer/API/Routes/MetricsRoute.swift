@@ -30,7 +30,8 @@ extension ArenaAPI {
     }
 
     func renderArenaMetrics(into out: inout PrometheusText) {
-        let snapshot = registry.snapshot()
+        // Together: an arena removed between the two reads would be counted twice or not at all.
+        let (snapshot, retired) = classMetrics.withMembership { (registry.snapshot(), classMetrics.retiredCounters()) }
         var classes: [String: ClassSums] = [:]
         for arena in snapshot.arenas {
             var sums = classes[arena.arenaClass, default: ClassSums()]
@@ -47,7 +48,6 @@ extension ArenaAPI {
             sums.overwritten += arena.traceOverwritten
             classes[arena.arenaClass] = sums
         }
-        let retired = classMetrics.retiredCounters()
         for name in retired.keys where classes[name] == nil { classes[name] = ClassSums() }
         for (name, counters) in retired {
             classes[name]!.allocations += counters.allocations

@@ -1,0 +1,172 @@
+import ArenaCore
+import Testing
+@testable import ArenaServer
+
+/// Routing in-process: the read-only routes, unknown paths and arenas, and 405 with `Allow`.
+@Suite struct APIRouteTests {
+    @Test func healthzAnswersOK() throws {
+        let api = try APIHarness()
+        let response = api.get("/healthz")
+        #expect(response.status.code == 200)
+        #expect(response.text == "ok\n")
+        #expect(response.headers["Content-Type"]?.hasPrefix("text/plain") == true)
+    }
+
+    @Test func rootListsTheRoutes() throws {
+        let response = try APIHarness().get("/")
+        #expect(response.status.code == 200)
+        for route in ["/healthz", "/metrics", "/arenas/{name}/allocations", "/reset"] {
+            #expect(response.text.contains(route), "index misses \(route)")
+        }
+    }
+
+    @Test func listShowsTheThreeDeclaredArenas() throws {
+        let response = try APIHarness().get("/arenas")
+        #expect(response.status.code == 200)
+        #expect(response.headers["Content-Type"] == "application/json")
+        let json = try response.json()
+        let arenas = try #require(json["arenas"]?.array)
+        #expect(arenas.compactMap { $0["name"]?.string } == ["frame", "request", "scratch"])
+        #expect(json["count"]?.int == 3)
+        #expect(json["reserved_bytes"]?.int == (64 << 10) + (16 << 20) + (1 << 20))
+        #expect(json["max_total_bytes"]?.int == 1 << 30)
+        #expect(json["max_arenas"]?.int == 1024)
+        for arena in arenas {
+            #expect(arena["pinned"]?.bool == true)
+            #expect(arena["stats"]?["used_bytes"]?.int == 0)
+        }
+    }
+
+    static let statsFields: Set<String> = [
+        "capacity_bytes", "limit_bytes", "used_bytes", "available_bytes", "high_water_bytes",
+        "high_water_since_reset_bytes", "allocations", "allocated_bytes", "padding_bytes", "lifetime_allocations",
+        "lifetime_allocated_bytes", "lifetime_padding_bytes", "failed_allocations", "resets", "rewinds", "chunks",
+        "generation", "trace_overwritten_events",
+    ]
+
+    @Test func showFixedArenaHasEveryField() throws {
+        let api = try APIHarness()
+        let arena = try api.arena("request")
+        #expect(arena.keys == ["name", "class", "policy", "capacity", "trace", "trace_capacity", "pinned",
+                               "ttl_seconds", "created_at", "generation", "stats"])
+        #expect(arena["name"]?.string == "request")
+        #expect(arena["class"]?.string == "request")
+        #expect(arena["policy"]?.string == "fixed")
+        #expect(arena["capacity"]?.int == 64 << 10)
+        #expect(arena["trace"]?.bool == true)
+        #expect(arena["trace_capacity"]?.int == 4096)
+        #expect(arena["pinned"]?.bool == true)
+        #expect(arena["ttl_seconds"]?.isNull == true)
+        #expect(arena["generation"]?.int == 0)
+        let createdAt = try #require(arena["created_at"]?.string)
+        #expect(createdAt.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(createdAt)")
+        let stats = try #require(arena["stats"])
+        #expect(stats.keys == Self.statsFields)
+        #expect(stats["capacity_bytes"]?.int == 64 << 10)
+        #expect(stats["limit_bytes"]?.int == 64 << 10)
+        #expect(stats["available_bytes"]?.int == 64 << 10)
+        #expect(stats["chunks"]?.int == 1)
+        for field in Self.statsFields.subtracting(["capacity_bytes", "limit_bytes", "available_bytes", "chunks"]) {
+            #expect(stats[field]?.int == 0, "\(field) of a fresh arena")
+        }
+    }
+
+    @Test func showGrowingAndUntracedArenas() throws {
+        let api = try APIHarness()
+        let frame = try api.arena("frame")
+        #expect(frame["policy"]?.string == "growing")
+        #expect(frame["initial_chunk"]?.int == 16 << 10)
+        #expect(frame["limit"]?.int == 16 << 20)
+        #expect(frame["capacity"] == nil)
+        #expect(frame["stats"]?["capacity_bytes"]?.int == 16 << 10)
+        #expect(frame["stats"]?["limit_bytes"]?.int == 16 << 20)
+        let scratch = try api.arena("scratch")
+        #expect(scratch["trace"]?.bool == false)
+        #expect(scratch["trace_capacity"]?.int == 0)
+    }
+
+    @Test func generationFollowsResets() throws {
+        let api = try APIHarness()
+        _ = api.post("/arenas/request/reset")
+        _ = api.post("/arenas/request/reset")
+        let arena = try api.arena("request")
+        #expect(arena["generation"]?.int == 2)
+        #expect(arena["stats"]?["generation"]?.int == 2)
+        #expect(arena["stats"]?["resets"]?.int == 2)
+    }
+
+    @Test(arguments: [
+        "/arenas/nope", "/arenas/nope/events", "/arenas/nope/blobs/1",
+    ])
+    func unknownArenaIs404(path: String) throws {
+        expectError(try APIHarness().get(path), status: 404, code: "unknown_arena", mentions: ["'nope'"])
+    }
+
+    @Test(arguments: [
+        ("POST", "/arenas/nope/allocations"), ("POST", "/arenas/nope/blobs"), ("POST", "/arenas/nope/reset"),
+        ("POST", "/arenas/nope/checkpoints"), ("POST", "/arenas/nope/rewind"), ("DELETE", "/arenas/nope"),
+    ])
+    func unknownArenaIs404ForChanges(method: String, path: String) throws {
+        let api = try APIHarness()
+        let response = api.send(HTTPMethod(rawValue: method), path, headers: ["Content-Type": "application/json"],
+                                body: Array(#"{"size":1,"checkpoint":1}"#.utf8))
+        expectError(response, status: 404, code: "unknown_arena", mentions: ["nope"])
+    }
+
+    @Test(arguments: ["/nope", "/arenas/request/nope", "/arenas/request/blobs/1/more", "/healthz/x", "/arenas//events",
+                      "healthz", ""])
+    func unknownRouteIs404(path: String) throws {
+        let response = try APIHarness().get(path)
+        expectError(response, status: 404, code: "not_found", mentions: ["GET"])
+    }
+
+    @Test func notFoundNamesTheRequest() throws {
+        let response = try APIHarness().send(.post, "/nowhere")
+        expectError(response, status: 404, code: "not_found", mentions: ["POST /nowhere"])
+    }
+
+    @Test func trailingSlashIsIgnored() throws {
+        let api = try APIHarness()
+        #expect(api.get("/arenas/").status.code == 200)
+        #expect(api.get("/arenas/request/").status.code == 200)
+        #expect(api.get("/healthz/").status.code == 200)
+    }
+
+    @Test(arguments: [
+        ("PUT", "/arenas", "GET, HEAD, POST"),
+        ("DELETE", "/arenas", "GET, HEAD, POST"),
+        ("GET", "/reset", "POST"),
+        ("DELETE", "/healthz", "GET, HEAD"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("POST", "/metrics", "GET, HEAD"),
+        ("PATCH", "/arenas/request", "GET, HEAD, DELETE"),
+        ("POST", "/arenas/request", "GET, HEAD, DELETE"),
+        ("GET", "/arenas/request/allocations", "POST"),
+        ("GET", "/arenas/request/reset", "POST"),
+        ("GET", "/arenas/request/checkpoints", "POST"),
+        ("GET", "/arenas/request/rewind", "POST"),
+        ("GET", "/arenas/request/blobs", "POST"),
+        ("POST", "/arenas/request/blobs/1", "GET, HEAD"),
+        ("DELETE", "/arenas/request/events", "GET, HEAD"),
+        ("PUT", "/events", "GET, HEAD"),
+        ("BREW", "/", "GET, HEAD"),
+    ])
+    func wrongMethodIs405WithAllow(method: String, path: String, allow: String) throws {
+        let response = try APIHarness().send(HTTPMethod(rawValue: method), path)
+        expectError(response, status: 405, code: "method_not_allowed", mentions: [method, allow])
+        #expect(response.headers["Allow"] == allow)
+    }
+
+    @Test func methodCheckComesBeforeArenaLookup() throws {
+        // A wrong method on an unknown arena is still 405: the route exists, the method does not.
+        let response = try APIHarness().send(.put, "/arenas/nope")
+        #expect(response.status.code == 405)
+    }
+
+    @Test func headIsAnsweredLikeGet() throws {
+        let api = try APIHarness()
+        #expect(api.send(.head, "/healthz").status.code == 200)
+        #expect(api.send(.head, "/arenas/request").status.code == 200)
+        #expect(api.send(.head, "/arenas/nope").status.code == 404)
+    }
+}
