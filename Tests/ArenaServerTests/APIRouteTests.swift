@@ -12,11 +12,12 @@ import Testing
         #expect(response.headers["Content-Type"]?.hasPrefix("text/plain") == true)
     }
 
-    @Test func rootListsTheRoutes() throws {
+    @Test func rootServesTheDashboard() throws {
         let response = try APIHarness().get("/")
         #expect(response.status.code == 200)
-        for route in ["/healthz", "/metrics", "/arenas/{name}/allocations", "/reset"] {
-            #expect(response.text.contains(route), "index misses \(route)")
+        #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
+        for use in ["fetch(\"/arenas\"", "/events?follow=1&format=ndjson", "/reset"] {
+            #expect(response.text.contains(use), "the dashboard does not use \(use)")
         }
     }
 
