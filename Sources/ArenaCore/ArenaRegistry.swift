@@ -146,19 +146,13 @@ public final class ArenaRegistry: Sendable {
     /// - Throws: `.unknownArena`.
     @discardableResult
     public func reset(named name: String) throws(ArenaError) -> ResetResult {
-        let entry = try require(name)
-        let released = entry.withExclusiveContent { entry.arena.reset() }
-        entry.touch()
-        return ResetResult(name: name, releasedBytes: released, generation: entry.arena.generation)
+        try require(name).reset()
     }
 
     /// Resets every arena whose name starts with `prefix` (all when nil), in name order.
     @discardableResult
     public func resetAll(prefix: String? = nil) -> [ResetResult] {
-        arenas(prefix: prefix).map { entry in
-            let released = entry.withExclusiveContent { entry.arena.reset() }
-            return ResetResult(name: entry.name, releasedBytes: released, generation: entry.arena.generation)
-        }
+        arenas(prefix: prefix).map { $0.reset() }
     }
 
     /// The registered arenas in name order, optionally only those whose name starts with `prefix`.

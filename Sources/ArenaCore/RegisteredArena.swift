@@ -39,6 +39,14 @@ public final class RegisteredArena: Sendable {
         try contentLock.withLock { _ throws(Failure) in try body() }
     }
 
+    /// Resets the arena under the exclusive-content lock and marks it as used; returns what was released.
+    @discardableResult
+    public func reset() -> ArenaRegistry.ResetResult {
+        let released = withExclusiveContent { arena.reset() }
+        touch()
+        return ArenaRegistry.ResetResult(name: name, releasedBytes: released, generation: arena.generation)
+    }
+
     /// Marks the arena as used now (resets its idle timer).
     public func touch() { lastUsed.store(TraceClock.shared.now(), ordering: .relaxed) }
 

@@ -4,14 +4,11 @@ import ArenaCore
 extension ArenaAPI {
     func resetArena(_ name: String) throws(APIError) -> HTTPResponse {
         let entry = try arena(name)
-        let result: ArenaRegistry.ResetResult
-        do {
-            result = try registry.reset(named: entry.name)
-        } catch {
-            throw APIError(error)
-        }
+        // Forget blobs and checkpoints first: one stored between this and the reset is still recognised as
+        // released by its checkpoint, while one stored after the reset must stay readable.
         blobs.clear(arenaID: entry.arena.id)
         checkpoints.clear(arenaID: entry.arena.id)
+        let result = entry.reset()
         var json = JSONWriter()
         Self.write(result, to: &json)
         return .json(bytes: json.bytes)
@@ -20,10 +17,10 @@ extension ArenaAPI {
     /// Resets every arena, or those whose name starts with `?prefix=`.
     func resetAll(_ request: HTTPRequest) -> HTTPResponse {
         let prefix = request.query["prefix"]
-        let results = registry.resetAll(prefix: prefix)
-        for entry in registry.arenas(prefix: prefix) {
-            blobs.clear(arenaID: entry.arena.id)
+        let results = registry.arenas(prefix: prefix).map { entry in
+            blobs.clear(arenaID: entry.arena.id)  // first, as in `resetArena`
             checkpoints.clear(arenaID: entry.arena.id)
+            return entry.reset()
         }
         var json = JSONWriter(reservingCapacity: 64 + 80 * results.count)
         json.object { json in

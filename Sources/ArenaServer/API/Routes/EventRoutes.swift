@@ -92,7 +92,8 @@ extension ArenaAPI {
         var missed: UInt64 = 0
         var firstAfterMiss: [String: UInt64] = [:]
         for entry in arenas {
-            let batch = entry.arena.trace!.events(after: cursor.position(of: entry.name), limit: limit)
+            let ring = entry.arena.trace!
+            let batch = ring.events(after: cursor.position(of: entry.name, in: ring), limit: limit)
             missed += batch.missed
             if let first = batch.first { firstAfterMiss[entry.name] = first.sequence - 1 }
             else { firstAfterMiss[entry.name] = batch.next }
@@ -198,6 +199,13 @@ struct EventCursor: CustomStringConvertible {
     }
 
     func position(of arena: String) -> UInt64 { positions[arena] ?? fallback }
+
+    /// Where to continue in `ring`: a position past its newest event comes from an arena of the same name that
+    /// was deleted and created again, or from before a restart, so the ring is read from its start.
+    func position(of arena: String, in ring: TraceRing) -> UInt64 {
+        let position = position(of: arena)
+        return position > ring.lastSequence ? 0 : position
+    }
 
     var description: String {
         positions.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")

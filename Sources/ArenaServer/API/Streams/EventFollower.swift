@@ -64,7 +64,8 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
             if now >= state.lastWrite + heartbeatNanoseconds { return true }
             guard let arenas = arenas() else { return true }  // the followed arena is gone: end the stream
             return arenas.contains { entry in
-                (entry.arena.trace?.lastSequence ?? 0) > state.cursor.position(of: entry.name)
+                guard let ring = entry.arena.trace else { return false }
+                return ring.lastSequence > position(state.cursor, entry.name, ring)
             }
         }
     }
@@ -112,6 +113,13 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
         }
     }
 
+    /// Where to continue in an arena's ring. Following one arena, `since` is taken as given (as in a plain
+    /// events request); following all, a position past the ring's newest event restarts it (see `EventCursor`).
+    private func position(_ cursor: EventCursor, _ arena: String, _ ring: TraceRing) -> UInt64 {
+        if case .all = scope { return cursor.position(of: arena, in: ring) }
+        return cursor.position(of: arena)
+    }
+
     /// Appends new events (at most a few thousand per call), a missed-events note, a heartbeat, or nothing.
     private func fill(_ state: inout State) {
         guard let arenas = arenas() else {
@@ -122,7 +130,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
         let prefixed: Bool = if case .all = scope { true } else { false }
         for entry in arenas {
             guard let ring = entry.arena.trace else { continue }
-            let batch = ring.events(after: state.cursor.position(of: entry.name), limit: 4096)
+            let batch = ring.events(after: position(state.cursor, entry.name, ring), limit: 4096)
             if batch.missed > 0 {
                 appendMissed(&state, arena: entry.name, count: batch.missed)
             }
