@@ -12,6 +12,23 @@ public protocol BumpAllocator: AnyObject {
 }
 
 extension BumpAllocator {
+    /// Releases every allocation at once in O(1) (plus freeing extra chunks), keeps the largest chunk, and
+    /// increments `generation`. Returns the bytes released.
+    @discardableResult
+    public func reset() -> Int { _storage.reset() }
+
+    /// The current position; `rewind(to:)` releases everything allocated after it.
+    public func checkpoint() -> Checkpoint { _storage.checkpoint() }
+
+    /// Releases everything allocated after `checkpoint`; returns the bytes released.
+    /// - Throws: `.staleCheckpoint` when the arena was reset since, or a later rewind went before it;
+    ///   `.foreignCheckpoint` when it belongs to another arena.
+    @discardableResult
+    public func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int { try _storage.rewind(to: checkpoint) }
+
+    /// The arena's numbers, read together.
+    public var stats: ArenaStats { _storage.stats() }
+
     /// Process-unique identifier; events carry it as `arenaID`.
     public var id: UInt32 { _storage.id }
 

@@ -33,18 +33,4 @@ public final class LocalArena: BumpAllocator {
     public func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
         try _storage.allocation(byteCount: byteCount, alignment: alignment, shared: false)
     }
-
-    /// Releases every allocation; see `BumpArena.reset()`.
-    @discardableResult
-    public func reset() -> Int { _storage.reset() }
-
-    /// The current position; see `BumpArena.checkpoint()`.
-    public func checkpoint() -> Checkpoint { _storage.checkpoint() }
-
-    /// Releases everything allocated after `checkpoint`; see `BumpArena.rewind(to:)`.
-    @discardableResult
-    public func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int { try _storage.rewind(to: checkpoint) }
-
-    /// The arena's numbers, read together.
-    public var stats: ArenaStats { _storage.stats() }
 }

@@ -52,9 +52,11 @@ enum ArenaJSON {
         }
     }
 
-    /// One event: its numbers and its plain line.
-    static func write(_ event: AllocationEvent, arena: String?, to json: inout JSONWriter) {
+    /// One event: its numbers and its plain line (with `"type":"event"` first in a stream, where other lines
+    /// are notes).
+    static func write(_ event: AllocationEvent, arena: String?, type: String? = nil, to json: inout JSONWriter) {
         json.object { json in
+            if let type { json.field("type", type) }
             if let arena { json.field("arena", arena) }
             json.field("seq", event.sequence)
             json.field("kind", event.kind.description)

@@ -1,3 +1,4 @@
+import ArenaCore
 /// A JSON object being read as part of the configuration: typed getters that name the key path in every error,
 /// and rejection of unknown and duplicate keys.
 struct ConfigurationObject {
@@ -127,18 +128,9 @@ enum ConfigurationValue {
         return text
     }
 
-    /// An arena name or class label: 1-64 characters of `[A-Za-z0-9._-]`, not starting with `.`.
+    /// An arena name or class label: 1-64 characters of `[A-Za-z0-9._-]`, not starting with `.` (`ArenaName`).
     static func label(_ text: String, at path: String) throws(ConfigurationError) -> String {
-        let allowed = text.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
-        guard (1...64).contains(text.utf8.count), allowed, !text.hasPrefix(".") else {
+        guard ArenaName.isValid(text) else {
             throw ConfigurationError(path, "expected 1-64 characters of A-Z a-z 0-9 . _ - not starting with '.', "
                                      + "got \(JSONText.quoted(text))")
         }

@@ -150,19 +150,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
             state.pending.append(UInt8(ascii: "\n"))
         case .ndjson:
             var json = JSONWriter(reservingCapacity: 240)
-            json.object { json in
-                json.field("type", "event")
-                json.field("arena", arena)
-                json.field("seq", event.sequence)
-                json.field("kind", event.kind.description)
-                json.field("size", event.size)
-                json.field("align", event.alignment)
-                json.field("start", event.start)
-                json.field("end", event.end)
-                json.field("generation", event.generation)
-                json.field("time_unix_ns", event.timestamp)
-                json.field("text", event.description)
-            }
+            ArenaJSON.write(event, arena: arena, type: "event", to: &json)
             state.pending.append(contentsOf: json.bytes)
             state.pending.append(UInt8(ascii: "\n"))
         }
