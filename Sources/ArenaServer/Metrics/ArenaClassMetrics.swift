@@ -5,14 +5,49 @@ import Synchronization
 /// removed (so a class's `_total` counters never go down when a per-request arena is deleted) and the
 /// allocation-size histogram of allocations made over the API.
 final class ArenaClassMetrics: Sendable {
-    /// Counters of removed arenas, summed per class.
-    struct Retired: Sendable {
+    /// Sums over the arenas of one class: gauges over the live arenas, counters over live and removed ones.
+    struct ClassTotals: Sendable {
+        var arenas = 0
+        var capacity = 0
+        var limit = 0
+        var used = 0
+        var highWater = 0
         var allocations: UInt64 = 0
         var allocatedBytes = 0
         var paddingBytes = 0
         var failedAllocations: UInt64 = 0
         var resets: UInt64 = 0
         var traceOverwritten: UInt64 = 0
+
+        /// Adds a live arena: its gauges and its counters.
+        mutating func add(live arena: ArenaSnapshot) {
+            arenas += 1
+            capacity += arena.stats.capacity
+            limit += arena.stats.limit
+            used += arena.stats.used
+            highWater += arena.stats.highWaterMark
+            addCounters(of: arena)
+        }
+
+        /// Adds an arena's lifetime counters only (what a removed arena leaves behind).
+        mutating func addCounters(of arena: ArenaSnapshot) {
+            allocations += arena.stats.lifetimeAllocations
+            allocatedBytes += arena.stats.lifetimeAllocatedBytes
+            paddingBytes += arena.stats.lifetimePaddingBytes
+            failedAllocations += arena.stats.failedAllocations
+            resets += arena.stats.resets
+            traceOverwritten += arena.traceOverwritten
+        }
+
+        /// Adds the counters of `other` (the removed arenas of the class).
+        mutating func addCounters(_ other: ClassTotals) {
+            allocations += other.allocations
+            allocatedBytes += other.allocatedBytes
+            paddingBytes += other.paddingBytes
+            failedAllocations += other.failedAllocations
+            resets += other.resets
+            traceOverwritten += other.traceOverwritten
+        }
     }
 
     /// Power-of-two upper bounds of the allocation-size histogram: 0, 1, 2, 4, ..., 1 GiB.
@@ -26,7 +61,8 @@ final class ArenaClassMetrics: Sendable {
         var count: UInt64 = 0
     }
 
-    private let retired = Mutex<[String: Retired]>([:])
+    /// Counters of removed arenas, per class.
+    private let retired = Mutex<[String: ClassTotals]>([:])
     private let sizes = Mutex<[String: SizeHistogram]>([:])
     /// Held while an arena leaves the registry and its counters move to `retired`, and while a scrape reads the live
     /// arenas and `retired`. Without it a scrape in between counts the arena twice (snapshot before the removal,
@@ -53,16 +89,7 @@ final class ArenaClassMetrics: Sendable {
     /// Adds a removed arena's lifetime counters to its class. Call through `retire`.
     private func absorb(_ entry: RegisteredArena) {
         let snapshot = entry.snapshot()
-        retired.withLock { table in
-            var sums = table[entry.arenaClass, default: Retired()]
-            sums.allocations += snapshot.stats.lifetimeAllocations
-            sums.allocatedBytes += snapshot.stats.lifetimeAllocatedBytes
-            sums.paddingBytes += snapshot.stats.lifetimePaddingBytes
-            sums.failedAllocations += snapshot.stats.failedAllocations
-            sums.resets += snapshot.stats.resets
-            sums.traceOverwritten += snapshot.traceOverwritten
-            table[entry.arenaClass] = sums
-        }
+        retired.withLock { $0[entry.arenaClass, default: ClassTotals()].addCounters(of: snapshot) }
     }
 
     /// Records the sizes of successful allocations in `arenaClass`.
@@ -79,6 +106,6 @@ final class ArenaClassMetrics: Sendable {
         }
     }
 
-    func retiredCounters() -> [String: Retired] { retired.withLock { $0 } }
+    func retiredCounters() -> [String: ClassTotals] { retired.withLock { $0 } }
     func sizeHistograms() -> [String: SizeHistogram] { sizes.withLock { $0 } }
 }

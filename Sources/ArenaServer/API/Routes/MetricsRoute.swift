@@ -15,52 +15,16 @@ extension ArenaAPI {
         return response
     }
 
-    private struct ClassSums {
-        var arenas = 0
-        var capacity = 0
-        var limit = 0
-        var used = 0
-        var highWater = 0
-        var allocations: UInt64 = 0
-        var allocatedBytes = 0
-        var paddingBytes = 0
-        var failed: UInt64 = 0
-        var resets: UInt64 = 0
-        var overwritten: UInt64 = 0
-    }
-
     func renderArenaMetrics(into out: inout PrometheusText) {
         // Together: an arena removed between the two reads would be counted twice or not at all.
         let (snapshot, retired) = classMetrics.withMembership { (registry.snapshot(), classMetrics.retiredCounters()) }
-        var classes: [String: ClassSums] = [:]
-        for arena in snapshot.arenas {
-            var sums = classes[arena.arenaClass, default: ClassSums()]
-            sums.arenas += 1
-            sums.capacity += arena.stats.capacity
-            sums.limit += arena.stats.limit
-            sums.used += arena.stats.used
-            sums.highWater += arena.stats.highWaterMark
-            sums.allocations += arena.stats.lifetimeAllocations
-            sums.allocatedBytes += arena.stats.lifetimeAllocatedBytes
-            sums.paddingBytes += arena.stats.lifetimePaddingBytes
-            sums.failed += arena.stats.failedAllocations
-            sums.resets += arena.stats.resets
-            sums.overwritten += arena.traceOverwritten
-            classes[arena.arenaClass] = sums
-        }
-        for name in retired.keys where classes[name] == nil { classes[name] = ClassSums() }
-        for (name, counters) in retired {
-            classes[name]!.allocations += counters.allocations
-            classes[name]!.allocatedBytes += counters.allocatedBytes
-            classes[name]!.paddingBytes += counters.paddingBytes
-            classes[name]!.failed += counters.failedAllocations
-            classes[name]!.resets += counters.resets
-            classes[name]!.overwritten += counters.traceOverwritten
-        }
+        var classes: [String: ArenaClassMetrics.ClassTotals] = [:]
+        for arena in snapshot.arenas { classes[arena.arenaClass, default: .init()].add(live: arena) }
+        for (name, counters) in retired { classes[name, default: .init()].addCounters(counters) }
         let ordered = classes.sorted { $0.key < $1.key }
 
         func family<T: BinaryInteger>(
-            _ name: String, _ type: PrometheusText.MetricType, _ help: String, _ value: (ClassSums) -> T
+            _ name: String, _ type: PrometheusText.MetricType, _ help: String, _ value: (ArenaClassMetrics.ClassTotals) -> T
         ) {
             out.family(name, type: type, help: help)
             for (arenaClass, sums) in ordered { out.sample(name, labels: [("class", arenaClass)], value(sums)) }
@@ -78,11 +42,11 @@ extension ArenaAPI {
         }
         family("arena_padding_bytes_total", .counter, "Bytes skipped for alignment.") { $0.paddingBytes }
         family("arena_failed_allocations_total", .counter, "Allocations refused because the arena was full.") {
-            $0.failed
+            $0.failedAllocations
         }
         family("arena_resets_total", .counter, "Arena resets.") { $0.resets }
         family("arena_trace_overwritten_events_total", .counter,
-               "Trace events overwritten in the ring before a reader could have read them.") { $0.overwritten }
+               "Trace events overwritten in the ring before a reader could have read them.") { $0.traceOverwritten }
 
         out.family("arena_allocation_size_bytes", type: .histogram,
                    help: "Sizes of allocations made over the HTTP API, by class.")
