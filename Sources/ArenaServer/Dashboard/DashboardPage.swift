@@ -41,7 +41,7 @@ enum DashboardPage {
   .tablewrap { max-height:75vh; overflow:auto; border:1px solid var(--line); border-radius:4px; }
   #tail { background:var(--panel); border:1px solid var(--line); border-radius:4px; padding:8px; height:75vh;
           overflow:auto; font:12px/1.35 ui-monospace, monospace; }
-  #tail div { white-space:pre-wrap; word-break:break-all; } #tail .failure { color:var(--bad); } #tail .reset, #tail .rewind { color:var(--warn); }
+  #tail div { white-space:pre-wrap; overflow-wrap:anywhere; } #tail .failure { color:var(--bad); } #tail .reset, #tail .rewind { color:var(--warn); }
   #tail .note { color:var(--dim); }
   .status { color:var(--dim); font-size:12px; } .error { color:var(--bad); }
 </style>
