@@ -15,17 +15,65 @@ struct PrometheusText {
     }
 
     mutating func family(_ name: String, type: MetricType, help: String) {
-        append("# HELP \(name) \(help)\n# TYPE \(name) \(type.rawValue)\n")
+        append("# HELP ")
+        append(name)
+        bytes.append(UInt8(ascii: " "))
+        append(help)
+        append("\n# TYPE ")
+        append(name)
+        bytes.append(UInt8(ascii: " "))
+        append(type.rawValue)
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     mutating func sample<T: BinaryInteger>(_ name: String, labels: [(String, String)] = [], _ value: T) {
         writeName(name, labels)
-        append(" \(value)\n")
+        bytes.append(UInt8(ascii: " "))
+        appendInteger(value)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// A sample with one label, without building a label array (the common case: `class`).
+    mutating func sample<T: BinaryInteger>(_ name: String, label: String, _ labelValue: String, _ value: T) {
+        append(name)
+        bytes.append(UInt8(ascii: "{"))
+        append(label)
+        append("=\"")
+        appendLabelValue(labelValue)
+        append("\"} ")
+        appendInteger(value)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Decimal digits written in place, without a String round trip.
+    private mutating func appendInteger<T: BinaryInteger>(_ value: T) {
+        guard let magnitude = UInt64(exactly: value.magnitude) else {
+            append(String(value))
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var digits = 1
+        var scale: UInt64 = 10
+        while digits < 20 && magnitude >= scale {
+            digits += 1
+            scale = scale &* 10
+        }
+        let end = bytes.count + digits
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        var rest = magnitude
+        var index = end
+        while rest > 0 {
+            index -= 1
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
     }
 
     mutating func sample(_ name: String, labels: [(String, String)] = [], _ value: Double) {
         writeName(name, labels)
-        append(" \(Self.format(value))\n")
+        bytes.append(UInt8(ascii: " "))
+        append(Self.format(value))
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// A histogram's `_bucket` (cumulative), `_sum` and `_count` samples.
@@ -38,7 +86,9 @@ struct PrometheusText {
         }
         sample(name + "_bucket", labels: labels + [("le", "+Inf")], count)
         writeName(name + "_sum", labels)
-        append(" \(sum)\n")
+        bytes.append(UInt8(ascii: " "))
+        append(sum)
+        bytes.append(UInt8(ascii: "\n"))
         sample(name + "_count", labels: labels, count)
     }
 
@@ -50,21 +100,32 @@ struct PrometheusText {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             append(label)
             append("=\"")
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): append(#"\\"#)
-                case UInt8(ascii: "\""): append(#"\""#)
-                case 0x0A: append(#"\n"#)
-                default: bytes.append(byte)
-                }
-            }
+            appendLabelValue(value)
             bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// A label value with `\\`, `"` and newlines escaped, as the format requires.
+    private mutating func appendLabelValue(_ value: String) {
+        let special = value.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }
+        guard special else {
+            bytes.append(contentsOf: value.utf8)
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): append(#"\\"#)
+            case UInt8(ascii: "\""): append(#"\""#)
+            case 0x0A: append(#"\n"#)
+            default: bytes.append(byte)
+            }
+        }
+    }
+
     private mutating func append(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Go-style float text: integers without a fraction, `+Inf`, `NaN`.

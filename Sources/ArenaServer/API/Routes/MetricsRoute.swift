@@ -27,7 +27,7 @@ extension ArenaAPI {
             _ name: String, _ type: PrometheusText.MetricType, _ help: String, _ value: (ArenaClassMetrics.ClassTotals) -> T
         ) {
             out.family(name, type: type, help: help)
-            for (arenaClass, sums) in ordered { out.sample(name, labels: [("class", arenaClass)], value(sums)) }
+            for (arenaClass, sums) in ordered { out.sample(name, label: "class", arenaClass, value(sums)) }
         }
         family("arena_arenas", .gauge, "Arenas of the class that exist now.") { $0.arenas }
         family("arena_capacity_bytes", .gauge, "Bytes the arenas of the class hold now (all chunks).") { $0.capacity }
