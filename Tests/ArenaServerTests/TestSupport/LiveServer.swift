@@ -168,15 +168,17 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 }
 
-/// A `curl -N -i` reading a chunked response as it arrives (a live event stream), so tests see exactly what a
+/// A `curl -N -D -` reading a chunked response as it arrives (a live event stream), so tests see exactly what a
 /// client sees, including whether the chunked body ended cleanly (exit status 0) or was cut off (18).
 final class CurlStream: Sendable {
     let curl: BackgroundProcess
 
     /// Starts `curl` on `path` of the server at `port`; it gives up by itself after `maxSeconds`.
+    /// The head goes to standard output with `-D -`, not `-i`: curl flushes a header file at once but keeps `-i`
+    /// headers in its stdio buffer until the first body bytes, so a stream's head would seem to arrive late.
     init(port: UInt16, path: String, maxSeconds: Int = 30) throws {
         curl = try BackgroundProcess("/usr/bin/curl", [
-            "-sS", "-N", "-i", "--max-time", String(maxSeconds), "http://127.0.0.1:\(port)\(path)",
+            "-sS", "-N", "-D", "-", "--max-time", String(maxSeconds), "http://127.0.0.1:\(port)\(path)",
         ])
     }
 
