@@ -70,8 +70,9 @@ import Testing
             #expect(row.used == arena.stats.usedBytes, "\(arena.name): data-used")
             #expect(row.limit == arena.stats.limitBytes, "\(arena.name): data-limit")
             let percent = Double(arena.stats.usedBytes) / Double(arena.stats.limitBytes) * 100
+            let fill = "\(arena.stats.usedBytes) / \(arena.stats.limitBytes)"
             #expect(abs(row.widthPercent - (percent * 100).rounded() / 100) < 0.006,
-                    "\(arena.name): width \(row.widthPercent)% for \(arena.stats.usedBytes) / \(arena.stats.limitBytes)")
+                    "\(arena.name): width \(row.widthPercent)% for \(fill)")
         }
         #expect(dom.contains(#"style="width: 76.29%;""#), "request: 50000 / 65536")
 

@@ -16,7 +16,9 @@ import Testing
     func scrapeAfterTrafficPassesPromtoolAndMatchesTheJSONAPI() async throws {
         let server = try LiveServer()
         // Class "api": three per-request arenas; class "batch": one. Sizes chosen so every bucket is known.
-        for name in ["req-1", "req-2", "req-3"] { try await server.createArena(name, capacity: 4096, arenaClass: "api") }
+        for name in ["req-1", "req-2", "req-3"] {
+            try await server.createArena(name, capacity: 4096, arenaClass: "api")
+        }
         try await server.createArena("job-1", capacity: 8192, arenaClass: "batch")
         #expect(try await server.allocate("req-1", sizes: [16, 100, 1000]) == 201)
         #expect(try await server.allocate("req-2", sizes: [64]) == 201)
@@ -29,7 +31,8 @@ import Testing
         try await Self.expectPromtoolAccepts(before.text)
 
         let list = try await server.arenas()
-        let usedByClass = Dictionary(grouping: list.arenas, by: \.class).mapValues { $0.map(\.stats.usedBytes).reduce(0, +) }
+        let usedByClass = Dictionary(grouping: list.arenas, by: \.class)
+            .mapValues { $0.map(\.stats.usedBytes).reduce(0, +) }
         for (arenaClass, used) in usedByClass {
             #expect(before.value("arena_used_bytes", ["class": arenaClass]) == Double(used), "class \(arenaClass)")
         }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import ArenaCore
 @testable import ArenaServer
 
 /// The live event streams (`?follow=1`) against the real daemon, read by `curl -N` as a client would.
@@ -28,7 +29,9 @@ import Testing
 
     @Test func threeFollowersReceiveEveryEventOfABurstInOrder() async throws {
         let server = try LiveServer()
-        let followers = try (0..<3).map { _ in try CurlStream(port: server.port, path: "/arenas/request/events?follow=1") }
+        let followers = try (0..<3).map { _ in
+            try CurlStream(port: server.port, path: "/arenas/request/events?follow=1")
+        }
         defer { for follower in followers { follower.kill() } }
         for follower in followers {
             #expect(await follower.waitUntil { $0.hasHeaders }, "stream head")
@@ -151,7 +154,30 @@ import Testing
         #expect(await follower.waitUntil { $0.lines.count >= 1 })
         #expect(try await server.send("DELETE", "/arenas/short-lived").status == 204)
         #expect(await follower.waitForExit() == 0, "curl exits 0 after a complete chunked body")
-        #expect(follower.lines == ["Allocated 8 from 0 to 7", "# arena short-lived was removed"])
+        expectSameLines(follower.lines, ["Allocated 8 from 0 to 7", "# arena short-lived was removed"], "follower")
+    }
+
+    /// In-process: once the arena is gone the follower sends one note, then ends (it used to repeat the note).
+    @Test func followerOfARemovedArenaSendsOneNoteThenEnds() throws {
+        let registry = ArenaRegistry(limits: .init())
+        try registry.create(name: "gone", policy: .fixed(capacity: 1024), traceCapacity: 16)
+        let follower = EventFollower(registry: registry, scope: .arena("gone"), format: .text, cursor: EventCursor(),
+                                     heartbeatSeconds: 300)
+        follower.start(wake: {})
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        func read() -> (StreamRead, String) {
+            let result = buffer.withUnsafeMutableBytes { follower.read(into: $0) }
+            guard case .data(let count) = result else { return (result, "") }
+            return (result, String(decoding: buffer.prefix(count), as: UTF8.self))
+        }
+        #expect(read().0 == .idle)
+        try registry.remove(named: "gone")
+        #expect(follower.hasWork(now: 0), "the poller must wake it")
+        #expect(read().1 == "# arena gone was removed\n")
+        #expect(read().0 == .end)
+        #expect(read().0 == .end)
+        follower.finish()
+        #expect(follower.isFinished)
     }
 
     @Test func sigtermEndsEveryStreamCleanlyAndExitsZero() async throws {
@@ -171,7 +197,7 @@ import Testing
         #expect(exit?.status == 0)
         #expect(await text.waitForExit() == 0, "text follower: clean end of the chunked body")
         #expect(await ndjson.waitForExit() == 0, "NDJSON follower: clean end of the chunked body")
-        #expect(text.lines == ["Allocated 16 from 0 to 15"])
+        expectSameLines(text.lines, ["Allocated 16 from 0 to 15"], "text follower")
     }
 
     static let badFollowQueries = [
