@@ -7,6 +7,16 @@ pkg-config --exists libmicrohttpd 2>/dev/null || need+=(libmicrohttpd-dev pkg-co
 case "${1:-build}" in
   test)
     command -v curl >/dev/null || need+=(curl)
+    # The monitoring tests: promtool lints /metrics, a real Prometheus server scrapes the daemon.
+    { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
+    # The dashboard browser tests. Chromium is large, so only CI (or whoever asks) gets it; without it those
+    # tests say they were skipped.
+    want_chromium=0
+    case "${CI:-}" in ""|false|0) ;; *) want_chromium=1 ;; esac
+    if [ "${ARENA_INSTALL_CHROMIUM:-}" = 1 ]; then want_chromium=1; fi
+    if [ "$want_chromium" = 1 ]; then
+      command -v chromium >/dev/null || need+=(chromium)
+    fi
     ;;
   bench)
     # Benchmarks/ needs no system library: with Swift 6.3, ordo-one/benchmark counts mallocs with its
@@ -20,5 +30,5 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

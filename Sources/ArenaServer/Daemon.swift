@@ -20,9 +20,13 @@ enum Daemon {
         return options
     }
 
-    /// A server for `configuration`, answering with `api`; not started.
+    /// A server for `configuration`, answering with `api`, whose open connections `api`'s metrics report;
+    /// not started.
     static func makeServer(configuration: Configuration, api: ArenaAPI) -> HTTPServer {
-        HTTPServer(configuration: serverOptions(for: configuration)) { request in api.handle(request) }
+        let server = HTTPServer(configuration: serverOptions(for: configuration)) { request in api.handle(request) }
+        // Weak: the server holds the API (through its handler), not the other way round.
+        api.requestMetrics.countOpenConnections { [weak server] in server?.openConnectionCount ?? 0 }
+        return server
     }
 
     /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.

@@ -45,4 +45,14 @@ static inline uint16_t chttpd_bound_port(struct MHD_Daemon *daemon)
     return info == NULL ? 0 : info->port;
 }
 
+/*
+ * Why: MHD_get_daemon_info is variadic. Returns the connections open now, summed over the worker threads
+ * (suspended ones included), for the http_open_connections gauge.
+ */
+static inline unsigned int chttpd_open_connections(struct MHD_Daemon *daemon)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
+
 #endif

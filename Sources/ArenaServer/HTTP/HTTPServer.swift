@@ -71,6 +71,15 @@ final class HTTPServer: Sendable {
         lifecycle.withLock { if case .running(_, let port, _) = $0 { port } else { nil } }
     }
 
+    /// Connections open now, idle keep-alive and suspended streams included; 0 unless running.
+    var openConnectionCount: Int {
+        // Under the lock, so that stop() cannot destroy the daemon while libmicrohttpd counts.
+        lifecycle.withLock { state in
+            guard case .running(let daemon, _, _) = state else { return 0 }
+            return Int(chttpd_open_connections(daemon))
+        }
+    }
+
     /// Number of requests being received or handled right now.
     var inFlightCount: Int { requestsInFlight.load(ordering: .relaxed) }
 

@@ -16,8 +16,9 @@ final class RequestMetrics: @unchecked Sendable {
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
     private let columns = bounds.count + 2
     private let statuses = Mutex<[String: [UInt16: UInt64]]>([:])
-    /// Connections open now (kept by the HTTP server's connection callback).
-    let openConnections = Atomic<Int>(0)
+    /// Reads the number of open connections at scrape time: the HTTP server's count, once the daemon has
+    /// connected it (`countOpenConnections(with:)`); until then the gauge reads 0.
+    private let openConnections = Mutex<(@Sendable () -> Int)?>(nil)
 
     init() {
         let total = Route.labels.count * columns
@@ -28,6 +29,11 @@ final class RequestMetrics: @unchecked Sendable {
     deinit {
         cells.deinitialize(count: Route.labels.count * columns)
         cells.deallocate()
+    }
+
+    /// Makes the `http_open_connections` gauge read `count` on each scrape.
+    func countOpenConnections(with count: @escaping @Sendable () -> Int) {
+        openConnections.withLock { $0 = count }
     }
 
     /// Records one request to `route` (a `Route.label`, or "unmatched") answered with `status` in `seconds`.
@@ -68,6 +74,6 @@ final class RequestMetrics: @unchecked Sendable {
                           cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running))
         }
         out.family("http_open_connections", type: .gauge, help: "HTTP connections open now.")
-        out.sample("http_open_connections", openConnections.load(ordering: .relaxed))
+        out.sample("http_open_connections", openConnections.withLock { $0 }?() ?? 0)
     }
 }

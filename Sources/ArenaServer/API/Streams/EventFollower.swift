@@ -22,7 +22,10 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
         var pending: [UInt8] = []
         var sent = 0
         var lastWrite: UInt64
+        /// Set by `end()`, or once the followed arena is gone: one more `fill`, then the body ends.
         var ending = false
+        /// The last `fill` after `ending` has run, so a read that finds nothing pending ends the body.
+        var finalFillDone = false
         var ended = false
         var wake: (@Sendable () -> Void)?
     }
@@ -122,9 +125,16 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
 
     /// Appends new events (at most a few thousand per call), a missed-events note, a heartbeat, or nothing.
     private func fill(_ state: inout State) {
+        // An ending stream gets one last batch and no more: otherwise a removed arena's note would be appended
+        // again on every read (forever, at full speed), and a stream ended under steady traffic would never run dry.
+        if state.ending {
+            guard !state.finalFillDone else { return }
+            state.finalFillDone = true
+        }
         guard let arenas = arenas() else {
             if case .arena(let name) = scope { appendNote(&state, "arena \(name) was removed", type: "end") }
             state.ending = true
+            state.finalFillDone = true
             return
         }
         let prefixed: Bool = if case .all = scope { true } else { false }
