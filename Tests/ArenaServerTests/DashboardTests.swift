@@ -47,7 +47,7 @@ import Testing
 
     @Test(.enabled(if: hasChromium, "chromium not installed"))
     func browserRendersEveryArenaWithItsFillAndTheLiveTail() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         // 20 arenas of two classes at fills from 0 % to 95 %, plus the three default ones.
         for index in 0..<20 {
             let name = "dash-\(index < 10 ? "0" : "")\(index)"
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func thousandArenasAreListedQuicklyAndRendered() async throws {
-        let server = try LiveServer(configuration: #"""
+        let server = try MonitoredServer(configuration: #"""
             { "log_requests": false, "limits": { "max_arenas": 2000, "max_total_bytes": "1GiB" } }
             """#)
         // Untraced: a ring of 4096 events per arena would be ~230 MB for a thousand.
@@ -116,7 +116,7 @@ import Testing
             try await group.waitForAll()
         }
         let clock = ContinuousClock()
-        var list: LiveServer.ArenaList?
+        var list: MonitoredServer.ArenaList?
         var slowest = Duration.zero
         for _ in 0..<3 {
             let started = clock.now

@@ -14,7 +14,7 @@ import Testing
     // Installed by `scripts/install-deps.sh test` (Debian package `prometheus`); a machine without it skips.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: promtool)))
     func scrapeAfterTrafficPassesPromtoolAndMatchesTheJSONAPI() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         // Class "api": three per-request arenas; class "batch": one. Sizes chosen so every bucket is known.
         for name in ["req-1", "req-2", "req-3"] {
             try await server.createArena(name, capacity: 4096, arenaClass: "api")
@@ -109,7 +109,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: prometheus)))
     func realPrometheusScrapesTheDaemon() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         #expect(try await server.allocate("request", sizes: [1000, 234]) == 201)
         let used = try await server.arena("request").stats.usedBytes
         #expect(used == 1234)

@@ -28,7 +28,7 @@ import ArenaCore
     }
 
     @Test func threeFollowersReceiveEveryEventOfABurstInOrder() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         let followers = try (0..<3).map { _ in
             try CurlStream(port: server.port, path: "/arenas/request/events?follow=1")
         }
@@ -50,7 +50,7 @@ import ArenaCore
     }
 
     @Test func ndjsonFollowerOfAllArenasSeesEventsOfTwoArenas() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         let follower = try CurlStream(port: server.port, path: "/events?follow=1&format=ndjson")
         defer { follower.kill() }
         #expect(await follower.waitUntil { $0.hasHeaders })
@@ -76,7 +76,7 @@ import ArenaCore
     }
 
     @Test func sinceSendsTheBacklogAfterThatSequenceThenLiveEvents() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         #expect(try await server.allocate("request", sizes: Array(repeating: 8, count: 10)) == 201)
         let follower = try CurlStream(port: server.port, path: "/arenas/request/events?follow=1&since=7")
         defer { follower.kill() }
@@ -96,7 +96,7 @@ import ArenaCore
     }
 
     @Test func aFollowerThatLeavesIsCleanedUpAndTheServerKeepsWorking() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         // Only curl talks to this daemon in this test, so its open-connection gauge is exact.
         func openConnections() throws -> Double? {
             let scrape = try TestSupport.run("/usr/bin/curl", ["-sS", "--max-time", "5", server.baseURL + "/metrics"])
@@ -122,7 +122,7 @@ import ArenaCore
     }
 
     @Test func idleStreamSendsHeartbeats() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         let follower = try CurlStream(port: server.port, path: "/arenas/frame/events?follow=1&heartbeat=1")
         defer { follower.kill() }
         #expect(await follower.waitUntil(timeout: .seconds(8)) { $0.lines.count >= 2 }, "got \(follower.lines)")
@@ -130,7 +130,7 @@ import ArenaCore
     }
 
     @Test func followerBehindATinyRingIsToldHowManyEventsItMissed() async throws {
-        let server = try LiveServer(configuration: #"{ "log_requests": false, "trace": { "ring_capacity": 8 } }"#)
+        let server = try MonitoredServer(configuration: #"{ "log_requests": false, "trace": { "ring_capacity": 8 } }"#)
         #expect(try await server.allocate("request", sizes: Array(repeating: 16, count: 100)) == 201)
         let follower = try CurlStream(port: server.port, path: "/arenas/request/events?follow=1&since=0")
         defer { follower.kill() }
@@ -145,7 +145,7 @@ import ArenaCore
     }
 
     @Test func removingTheArenaEndsItsStreamCleanly() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         try await server.createArena("short-lived", capacity: 1024)
         let follower = try CurlStream(port: server.port, path: "/arenas/short-lived/events?follow=1")
         defer { follower.kill() }
@@ -181,7 +181,7 @@ import ArenaCore
     }
 
     @Test func sigtermEndsEveryStreamCleanlyAndExitsZero() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         let text = try CurlStream(port: server.port, path: "/arenas/request/events?follow=1")
         let ndjson = try CurlStream(port: server.port, path: "/events?follow=1&format=ndjson")
         defer { text.kill(); ndjson.kill() }
@@ -211,7 +211,7 @@ import ArenaCore
     ]
 
     @Test func badFollowParametersAre400OnTheLiveServer() async throws {
-        let server = try LiveServer()
+        let server = try MonitoredServer()
         for path in Self.badFollowQueries {
             let reply = try await server.send("GET", path)
             #expect(reply.status == 400, "\(path)")

@@ -11,11 +11,11 @@ import Testing
 /// configuration file and the API calls the monitoring tests make. Deinit kills the daemon.
 ///
 /// ```swift
-/// let server = try LiveServer(configuration: #"{ "log_requests": false }"#)
+/// let server = try MonitoredServer(configuration: #"{ "log_requests": false }"#)
 /// try await server.allocate("request", sizes: [16, 32])
 /// let used = try await server.arena("request").stats.usedBytes
 /// ```
-final class LiveServer: Sendable {
+final class MonitoredServer: Sendable {
     let daemon: LiveDaemonTests.Daemon
     private let configurationPath: String
 
