@@ -15,7 +15,8 @@ case "${1:-build}" in
     case "${CI:-}" in ""|false|0) ;; *) want_chromium=1 ;; esac
     if [ "${ARENA_INSTALL_CHROMIUM:-}" = 1 ]; then want_chromium=1; fi
     if [ "$want_chromium" = 1 ]; then
-      command -v chromium >/dev/null || need+=(chromium)
+      # fonts-liberation: without recommended packages Chromium has no font to render the page's text.
+      command -v chromium >/dev/null || need+=(chromium fonts-liberation)
     fi
     ;;
   bench)
