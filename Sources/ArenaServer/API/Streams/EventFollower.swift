@@ -138,15 +138,23 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
             return
         }
         let prefixed: Bool = if case .all = scope { true } else { false }
+        // Missed notes first, then the new events of all followed arenas in time order (as `GET /events`).
+        var events: [(arena: String, event: AllocationEvent)] = []
         for entry in arenas {
             guard let ring = entry.arena.trace else { continue }
             let batch = ring.events(after: position(state.cursor, entry.name, ring), limit: 4096)
             if batch.missed > 0 {
                 appendMissed(&state, arena: entry.name, count: batch.missed)
             }
-            for event in batch { append(&state, event, arena: entry.name, prefixed: prefixed) }
+            events.append(contentsOf: batch.lazy.map { (entry.name, $0) })
             state.cursor.positions[entry.name] = batch.next
         }
+        if arenas.count > 1 {
+            events.sort {
+                ($0.event.timestamp, $0.arena, $0.event.sequence) < ($1.event.timestamp, $1.arena, $1.event.sequence)
+            }
+        }
+        for item in events { append(&state, item.event, arena: item.arena, prefixed: prefixed) }
         if state.pending.isEmpty, !state.ending, TraceClockReader.now() >= state.lastWrite + heartbeatNanoseconds {
             appendNote(&state, "heartbeat", type: "heartbeat")
         }
