@@ -26,7 +26,7 @@ public final class RegisteredArena: Sendable {
         self.arena = arena
         self.isPinned = isPinned
         self.idleTimeoutSeconds = idleTimeoutSeconds
-        let now = TraceClock.readClock()
+        let now = WallClock.now()
         self.createdAt = now
         self.lastUsed = Atomic(now)
     }

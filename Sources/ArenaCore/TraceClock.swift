@@ -17,7 +17,7 @@ final class TraceClock: Sendable {
     @usableFromInline let nanoseconds = Atomic<UInt64>(0)
 
     private init() {
-        nanoseconds.store(Self.readClock(), ordering: .relaxed)
+        nanoseconds.store(WallClock.now(), ordering: .relaxed)
         var thread = pthread_t()
         let context = Unmanaged.passUnretained(self).toOpaque()  // `shared` lives for the whole process.
         let status = pthread_create(&thread, nil, { context in
@@ -26,7 +26,7 @@ final class TraceClock: Sendable {
             var interval = timespec(tv_sec: 0, tv_nsec: 1_000_000)
             while true {
                 nanosleep(&interval, nil)
-                clock.nanoseconds.store(TraceClock.readClock(), ordering: .relaxed)
+                clock.nanoseconds.store(WallClock.now(), ordering: .relaxed)
             }
         }, context)
         precondition(status == 0, "TraceClock: pthread_create failed with \(status)")
@@ -34,10 +34,4 @@ final class TraceClock: Sendable {
     }
 
     @inlinable func now() -> UInt64 { nanoseconds.load(ordering: .relaxed) }
-
-    static func readClock() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
-    }
 }

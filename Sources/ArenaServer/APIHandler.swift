@@ -1,8 +1,5 @@
 import ArenaCore
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The seam between the HTTP layer and the API: the daemon hands every complete request to one `APIHandler`.
 ///
@@ -45,20 +42,11 @@ extension ArenaAPI {
         timer.schedule(deadline: .now() + 1, repeating: 1)
         timer.setEventHandler { @Sendable [weak self] in
             guard let self else { return }
-            for name in self.removeIdleArenas(now: TraceClockReader.now()) {
+            for name in self.removeIdleArenas(now: WallClock.now()) {
                 Daemon.printError("removed arena '\(name)': idle past its ttl_seconds")
             }
         }
         timer.resume()
         return timer
-    }
-}
-
-/// Wall-clock nanoseconds since 1970 (the same clock as arena timestamps).
-enum TraceClockReader {
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -52,7 +52,7 @@ import Testing
         #expect(event["text"]?.string == "Allocated 16 from 0 to 15")
         // Nanoseconds since 1970, within a minute of now.
         let time = try #require(event["time_unix_ns"]?.uint64)
-        let now = TraceClockReader.now()
+        let now = WallClock.now()
         #expect(time <= now + 1_000_000_000 && time + 60_000_000_000 > now, "time_unix_ns \(time), now \(now)")
     }
 

@@ -11,7 +11,7 @@ import Testing
         try api.createArena(#"{"name":"short","capacity":64,"ttl_seconds":1}"#)
         try api.createArena(#"{"name":"long","capacity":64,"ttl_seconds":60}"#)
         try api.createArena(#"{"name":"forever","capacity":64}"#)
-        let now = TraceClockReader.now()
+        let now = WallClock.now()
         #expect(api.api.removeIdleArenas(now: now).isEmpty, "nothing is idle yet")
         #expect(api.api.removeIdleArenas(now: now + 2 * Self.second) == ["short"])
         expectError(api.get("/arenas/short"), status: 404, code: "unknown_arena")
@@ -27,7 +27,7 @@ import Testing
         try api.api.registry.create(name: "pinned-ttl", policy: .fixed(capacity: 64), pinned: true,
                                     idleTimeoutSeconds: 1)
         try api.createArena(#"{"name":"short","capacity":64,"ttl_seconds":1}"#)
-        let farFuture = TraceClockReader.now() + 1_000_000 * Self.second
+        let farFuture = WallClock.now() + 1_000_000 * Self.second
         #expect(api.api.removeIdleArenas(now: farFuture) == ["short"])
         for name in ["request", "frame", "scratch", "pinned-ttl"] {
             #expect(api.get("/arenas/\(name)").status.code == 200, "\(name) was removed")
@@ -37,11 +37,11 @@ import Testing
     @Test func useRestartsTheIdleTimer() throws {
         let api = try APIHarness()
         try api.createArena(#"{"name":"busy","capacity":64,"ttl_seconds":3}"#)
-        let created = TraceClockReader.now()
+        let created = WallClock.now()
         // Two seconds later it is not idle yet; three and a bit after the last use it is.
         #expect(api.api.removeIdleArenas(now: created + 2 * Self.second).isEmpty)
         try api.allocate("busy", #"{"size":8}"#)
-        let used = TraceClockReader.now()
+        let used = WallClock.now()
         #expect(api.api.removeIdleArenas(now: used + 2 * Self.second).isEmpty)
         #expect(api.api.removeIdleArenas(now: used + 4 * Self.second) == ["busy"])
     }
@@ -50,7 +50,7 @@ import Testing
         let api = try APIHarness()
         try api.createArena(#"{"name":"temp","capacity":64,"ttl_seconds":1}"#)
         #expect(api.post("/arenas/temp/blobs", bytes: [1]).status.code == 201)
-        #expect(api.api.removeIdleArenas(now: TraceClockReader.now() + 2 * Self.second) == ["temp"])
+        #expect(api.api.removeIdleArenas(now: WallClock.now() + 2 * Self.second) == ["temp"])
         try api.createArena(#"{"name":"temp","capacity":64}"#)
         expectError(api.get("/arenas/temp/blobs/1"), status: 404, code: "unknown_blob")
     }
@@ -62,7 +62,7 @@ import Testing
         let api = try APIHarness()
         let response = api.post("/arenas", json: #"{"name":"huge","capacity":64,"ttl_seconds":\#(ttl)}"#)
         if response.status.code == 201 {
-            #expect(api.api.removeIdleArenas(now: TraceClockReader.now() + 1_000_000 * Self.second).isEmpty)
+            #expect(api.api.removeIdleArenas(now: WallClock.now() + 1_000_000 * Self.second).isEmpty)
             #expect(api.get("/arenas/huge").status.code == 200)
         } else {
             expectError(response, status: 400, code: "bad_field", mentions: ["'ttl_seconds'"])

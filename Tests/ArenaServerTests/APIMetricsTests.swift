@@ -91,7 +91,7 @@ import Testing
         #expect(afterDelete[#"arena_arenas{class="job"}"#] == 1)
 
         // The last arena of the class leaves through its ttl: the class's counters still stand.
-        #expect(api.api.removeIdleArenas(now: TraceClockReader.now() + 2_000_000_000) == ["job-2"])
+        #expect(api.api.removeIdleArenas(now: WallClock.now() + 2_000_000_000) == ["job-2"])
         let afterIdle = samples(api.metricsText())
         for (series, value) in before where series.contains("_total{") {
             #expect((afterIdle[series] ?? -1) >= value, "\(series) went from \(value) to \(afterIdle[series] ?? -1)")

@@ -41,7 +41,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
         self.scope = scope
         self.format = format
         self.heartbeatNanoseconds = UInt64(heartbeatSeconds) * 1_000_000_000
-        self.state = Mutex(State(cursor: cursor, lastWrite: TraceClockReader.now()))
+        self.state = Mutex(State(cursor: cursor, lastWrite: WallClock.now()))
     }
 
     func start(wake: @escaping @Sendable () -> Void) {
@@ -103,7 +103,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
                 buffer.baseAddress!.copyMemory(from: source.baseAddress! + state.sent, byteCount: count)
             }
             state.sent += count
-            state.lastWrite = TraceClockReader.now()
+            state.lastWrite = WallClock.now()
             return .data(count)
         }
     }
@@ -155,7 +155,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
             }
         }
         for item in events { append(&state, item.event, arena: item.arena, prefixed: prefixed) }
-        if state.pending.isEmpty, !state.ending, TraceClockReader.now() >= state.lastWrite + heartbeatNanoseconds {
+        if state.pending.isEmpty, !state.ending, WallClock.now() >= state.lastWrite + heartbeatNanoseconds {
             appendNote(&state, "heartbeat", type: "heartbeat")
         }
     }
@@ -199,7 +199,7 @@ final class EventFollower: ResponseStream, @unchecked Sendable {
             json.object { json in
                 json.field("type", type)
                 json.field("text", text)
-                json.field("time_unix_ns", TraceClockReader.now())
+                json.field("time_unix_ns", WallClock.now())
             }
             state.pending.append(contentsOf: json.bytes)
             state.pending.append(UInt8(ascii: "\n"))

@@ -1,3 +1,4 @@
+import ArenaCore
 import Dispatch
 import Synchronization
 
@@ -38,7 +39,7 @@ final class EventHub: @unchecked Sendable {
     }
 
     private func poll() {
-        let now = TraceClockReader.now()
+        let now = WallClock.now()
         let current = followers.withLock { Array($0.values) }
         var finished: [ObjectIdentifier] = []
         for follower in current {
