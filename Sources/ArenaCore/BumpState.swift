@@ -38,6 +38,8 @@ struct BumpState: Hashable, Sendable {
     @usableFromInline static let slotCount = 64
     /// The count field wraps into the slow path at this value (every 131,072 allocations).
     @usableFromInline static let countLimit: UInt64 = 1 << 17
+    /// One allocation in the count field.
+    @usableFromInline static let countUnit: UInt64 = 1 << 47
 
     @inlinable var offset: Int { Int(truncatingIfNeeded: rawValue & Self.offsetMask) }
     @inlinable var slot: Int { Int(truncatingIfNeeded: (rawValue >> 40) & 63) }
@@ -86,8 +88,8 @@ extension BumpState {
     /// returned pointer.
     @inlinable @inline(__always)
     func fit(byteCount: Int, alignment: Int, base: UInt, capacity: Int) -> BumpFit? {
-        let count = self.count &+ 1
-        guard count < Self.countLimit else { return nil }
+        // One compare: the count field is below `countLimit - 1`, so incrementing it cannot reach the limit.
+        guard rawValue < (Self.countLimit &- 1) &<< 47 else { return nil }
         let offset = self.offset
         let mask = alignment &- 1
         let start: Int
@@ -115,6 +117,10 @@ extension BumpState {
             pointer: pointer,
             offsetInChunk: start,
             padding: start &- offset,
-            next: BumpState(count: count, epoch: epoch, slot: slot, offset: start &+ byteCount))
+            // The same fields with the count incremented and the offset moved forward, as two additions: the count
+            // cannot overflow (checked above) and the new offset `start + byteCount <= capacity < 2^40` stays in
+            // its field, so no carry crosses into the slot or epoch bits.
+            next: BumpState(rawValue: rawValue &+ Self.countUnit
+                &+ UInt64(truncatingIfNeeded: start &+ byteCount &- offset)))
     }
 }
