@@ -16,7 +16,7 @@ import Testing
         let response = try APIHarness().get("/")
         #expect(response.status.code == 200)
         #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
-        for use in ["fetch(\"/arenas\"", "/events?follow=1&format=ndjson", "/reset"] {
+        for use in ["authFetch(\"/arenas\")", "/events?follow=1&format=ndjson", "/reset"] {
             #expect(response.text.contains(use), "the dashboard does not use \(use)")
         }
     }

@@ -93,16 +93,19 @@ function bytes(n) {
   return (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + " " + units[i];
 }
 
-async function control(method, path) {
+// Every request goes through here: it sends the stored token, and on 401 asks for one once and retries.
+async function authFetch(path, options = {}) {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const headers = token ? { "Authorization": "Bearer " + token } : {};
-    const response = await fetch(path, { method, headers });
-    if (response.status !== 401) return response;
-    const entered = prompt("This server needs a token for changes. Bearer token:");
+    const headers = Object.assign({}, options.headers || {}, token ? { "Authorization": "Bearer " + token } : {});
+    const response = await fetch(path, Object.assign({}, options, { headers }));
+    if (response.status !== 401 || attempt === 1) return response;
+    const entered = prompt("This server needs a bearer token. Token:");
     if (entered === null) return response;
     token = entered.trim(); localStorage.setItem("arena-server-token", token);
   }
 }
+
+function control(method, path) { return authFetch(path, { method }); }
 
 function makeRow(name) {
   const tr = document.createElement("tr");
@@ -167,7 +170,7 @@ function setStatus(text, isError) {
 
 async function refresh() {
   try {
-    const response = await fetch("/arenas", { headers: token ? { "Authorization": "Bearer " + token } : {} });
+    const response = await authFetch("/arenas");
     if (!response.ok) { setStatus("GET /arenas: " + response.status, true); return; }
     const data = await response.json();
     arenas = data.arenas;
@@ -193,8 +196,7 @@ async function follow() {
   for (;;) {
     try {
       const since = cursor();
-      const response = await fetch("/events?follow=1&format=ndjson" + (since ? "&since=" + encodeURIComponent(since) : ""),
-        { headers: token ? { "Authorization": "Bearer " + token } : {} });
+      const response = await authFetch("/events?follow=1&format=ndjson" + (since ? "&since=" + encodeURIComponent(since) : ""));
       if (!response.ok || !response.body) throw new Error("status " + response.status);
       $("tail-status").textContent = "following";
       const reader = response.body.getReader(); const decoder = new TextDecoder(); let buffered = "";
