@@ -7,75 +7,15 @@ import Testing
 
 /// The real `arena-server` binary (built by `swift build --build-tests`), on an ephemeral port.
 @Suite(.serialized) struct LiveDaemonTests {
-    static let binary = TestSupport.repositoryRoot.appendingPathComponent(".build/debug/arena-server").path
+    static let binary = serverBinary
 
     /// The test process's environment without any ARENA_SERVER_* variable, plus `extra`.
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARENA_SERVER_") }
-            .merging(extra) { $1 }
+        cleanEnvironment.merging(extra) { $1 }
     }
 
     /// A running daemon; `stop()` or deinit ends it.
-    final class Daemon: @unchecked Sendable {
-        let process = Process()
-        let stdout = LockedData()
-        let stderr = LockedData()
-        private let exited = DispatchSemaphore(value: 0)
-        private(set) var port: UInt16 = 0
-
-        init(arguments: [String], timeout: TimeInterval = 20) throws {
-            #expect(FileManager.default.isExecutableFile(atPath: LiveDaemonTests.binary),
-                    "build the daemon first: swift build --build-tests")
-            process.executableURL = URL(fileURLWithPath: LiveDaemonTests.binary)
-            process.arguments = ["--port", "0"] + arguments
-            process.environment = LiveDaemonTests.environment()
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            out.fileHandleForReading.readabilityHandler = { [stdout] handle in stdout.append(handle.availableData) }
-            err.fileHandleForReading.readabilityHandler = { [stderr] handle in stderr.append(handle.availableData) }
-            process.terminationHandler = { [exited] _ in exited.signal() }
-            try process.run()
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline && process.isRunning {
-                if let line = stdout.text.split(separator: "\n").first(where: { $0.hasPrefix("port=") }),
-                   let port = UInt16(line.dropFirst(5)) {
-                    self.port = port
-                    return
-                }
-                usleep(10_000)
-            }
-            kill()
-            throw DaemonError(message: "no port= line within \(timeout)s; stderr: \(stderr.text)")
-        }
-
-        /// Sends `signal` and waits (bounded) for the exit; SIGKILL if it does not come.
-        func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 10) -> (reason: Process.TerminationReason,
-                                                                          status: Int32)? {
-            guard process.isRunning else { return (process.terminationReason, process.terminationStatus) }
-            Foundation.kill(process.processIdentifier, signal)
-            if exited.wait(timeout: .now() + timeout) == .timedOut {
-                kill()
-                return nil
-            }
-            return (process.terminationReason, process.terminationStatus)
-        }
-
-        func kill() {
-            if process.isRunning {
-                Foundation.kill(process.processIdentifier, SIGKILL)
-                _ = exited.wait(timeout: .now() + 10)
-            }
-        }
-
-        deinit { kill() }
-    }
-
-    struct DaemonError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
-    }
+    typealias Daemon = LiveDaemon
 
     @Test func servesHealthzAndJSON404ThenExitsZeroOnSIGTERM() async throws {
         let daemon = try Daemon(arguments: [])

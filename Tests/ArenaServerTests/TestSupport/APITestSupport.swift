@@ -327,7 +327,8 @@ var cleanEnvironment: [String: String] {
     ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARENA_SERVER_") }
 }
 
-/// A running `arena-server --port 0`, stopped by `stop()` or, at the latest, when it is deinitialized.
+/// A running `arena-server --port 0` driven through curl, stopped by `stop()` or, at the latest, when it is
+/// deinitialized. Starting, stopping and the output files are `LiveDaemon`'s.
 ///
 /// ```swift
 /// let server = try LiveServer()
@@ -335,73 +336,28 @@ var cleanEnvironment: [String: String] {
 /// let response = try server.request("GET", "/healthz")
 /// ```
 final class LiveServer {
-    let started: StartedProcess
-    let port: Int
+    let daemon: LiveDaemon
 
-    var process: Process { started.process }
+    var port: Int { Int(daemon.port) }
+    var process: Process { daemon.process }
 
     /// Starts the daemon with `arguments` (after `--port 0`) and, when given, a configuration file with `config`,
     /// and waits (at most `timeout`) for its `port=N` line.
     init(arguments: [String] = [], config: String? = nil, timeout: Duration = .seconds(20)) throws {
-        let binary = serverBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary),
-                     "\(binary) is missing: run `swift build --build-tests` (or `make test`) first")
-        var arguments = ["--port", "0"] + arguments
-        // The configuration file lives next to the output files, removed with them by `kill()`.
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        if let config {
-            let url = directory.appendingPathComponent("arena-server.json")
-            try Data(config.utf8).write(to: url)
-            arguments += ["--config", url.path]
-        }
-        started = try startProcess(binary, arguments, environment: cleanEnvironment)
-
-        let deadline = ContinuousClock.now + timeout
-        var found: Int?
-        while found == nil {
-            let output = String(decoding: started.readStdout(), as: UTF8.self)
-            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("port=") }),
-               let number = Int(line.dropFirst(5)) {
-                found = number
-                break
-            }
-            if !started.process.isRunning || ContinuousClock.now >= deadline {
-                let running = started.process.isRunning
-                waitForExit(started.process, until: .now)
-                let stderr = String(decoding: started.readStderr(), as: UTF8.self)
-                try? FileManager.default.removeItem(at: started.directory)
-                throw LiveServerError(
-                    "arena-server \(running ? "did not print port= within \(timeout)" : "exited early") "
-                        + "(status \(started.process.terminationStatus)); stderr:\n\(stderr)")
-            }
-            usleep(5_000)
-        }
-        port = found!
-    }
-
-    deinit {
-        kill()
+        daemon = try LiveDaemon(arguments: arguments, configuration: config, timeout: timeout)
     }
 
     /// Sends SIGTERM and waits (at most `timeout`) for the daemon to exit.
     @discardableResult
     func stop(timeout: Duration = .seconds(10)) -> (status: Int32, reason: Process.TerminationReason, exited: Bool) {
-        if process.isRunning { process.terminate() }
-        let exited = waitForExit(process, until: .now + timeout)
-        return (process.terminationStatus, process.terminationReason, exited)
+        let exit = daemon.stop(signal: SIGTERM, timeout: timeout)
+        return (process.terminationStatus, process.terminationReason, exit != nil)
     }
 
-    /// Kills the daemon if it still runs and removes its files.
-    func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: started.directory)
-    }
+    /// Kills the daemon if it still runs.
+    func kill() { daemon.kill() }
 
-    var stderrText: String { String(decoding: started.readStderr(), as: UTF8.self) }
+    var stderrText: String { daemon.stderr.text }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 

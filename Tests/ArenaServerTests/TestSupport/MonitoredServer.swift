@@ -7,8 +7,8 @@ import Testing
 
 /// A live `arena-server` on an ephemeral port, started from a configuration document, with JSON helpers.
 ///
-/// Starting, the `port=N` handshake and killing are `LiveDaemonTests.Daemon`'s; this adds the temporary
-/// configuration file and the API calls the monitoring tests make. Deinit kills the daemon.
+/// Starting, the configuration file, the `port=N` handshake and killing are `LiveDaemon`'s; this adds the API calls
+/// the monitoring tests make. Deinit kills the daemon.
 ///
 /// ```swift
 /// let server = try MonitoredServer(configuration: #"{ "log_requests": false }"#)
@@ -16,8 +16,7 @@ import Testing
 /// let used = try await server.arena("request").stats.usedBytes
 /// ```
 final class MonitoredServer: Sendable {
-    let daemon: LiveDaemonTests.Daemon
-    private let configurationPath: String
+    let daemon: LiveDaemon
 
     var port: UInt16 { daemon.port }
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -25,18 +24,7 @@ final class MonitoredServer: Sendable {
     /// Starts the daemon with `configuration` (JSON; keys left out keep their defaults, so the three default
     /// arenas `request`, `frame` and `scratch` exist unless it lists `arenas`).
     init(configuration: String = #"{ "log_requests": false }"#) throws {
-        configurationPath = try TestSupport.temporaryFile(configuration)
-        do {
-            daemon = try LiveDaemonTests.Daemon(arguments: ["--config", configurationPath])
-        } catch {
-            try? FileManager.default.removeItem(atPath: configurationPath)
-            throw error
-        }
-    }
-
-    deinit {
-        daemon.kill()
-        try? FileManager.default.removeItem(atPath: configurationPath)
+        daemon = try LiveDaemon(configuration: configuration)
     }
 
     // MARK: - Requests
