@@ -18,7 +18,18 @@ final class RequestMetrics: @unchecked Sendable {
     private let statuses = Mutex<[String: [UInt16: UInt64]]>([:])
     /// Reads the number of open connections at scrape time: the HTTP server's count, once the daemon has
     /// connected it (`countOpenConnections(with:)`); until then the gauge reads 0.
-    private let openConnections = Mutex<(@Sendable () -> Int)?>(nil)
+    ///
+    /// A class reference, not a closure, inside the mutex: `Mutex.withLock` hands its value to the body `inout`
+    /// at the generic abstraction level, so a closure read with `withLock { $0 }` was re-abstracted and written
+    /// back wrapped in two more thunks on every read. After n scrapes a scrape called through 2n thunks: /metrics
+    /// got slower and bigger with each scrape (MetricsScrapeCostTests).
+    private let openConnections = Mutex<OpenConnectionSource?>(nil)
+
+    /// The counting function, fixed at creation.
+    private final class OpenConnectionSource: Sendable {
+        let count: @Sendable () -> Int
+        init(_ count: @escaping @Sendable () -> Int) { self.count = count }
+    }
 
     init() {
         let total = Route.labels.count * columns
@@ -33,7 +44,8 @@ final class RequestMetrics: @unchecked Sendable {
 
     /// Makes the `http_open_connections` gauge read `count` on each scrape.
     func countOpenConnections(with count: @escaping @Sendable () -> Int) {
-        openConnections.withLock { $0 = count }
+        let source = OpenConnectionSource(count)
+        openConnections.withLock { $0 = source }
     }
 
     /// Records one request to `route` (a `Route.label`, or "unmatched") answered with `status` in `seconds`.
@@ -74,6 +86,7 @@ final class RequestMetrics: @unchecked Sendable {
                           cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running))
         }
         out.family("http_open_connections", type: .gauge, help: "HTTP connections open now.")
-        out.sample("http_open_connections", openConnections.withLock { $0 }?() ?? 0)
+        let source = openConnections.withLock { $0 }
+        out.sample("http_open_connections", source?.count() ?? 0)
     }
 }
