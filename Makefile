@@ -2,8 +2,10 @@
 SWIFT      ?= swift
 CONFIG     ?= config/arena-server.json
 RELEASE_BIN = .build/release/arena-server
+# Extra flags for every build of the root package; CI sets `-Xswiftc -warnings-as-errors`.
+SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build release run test bench bench-check clean
+.PHONY: all deps build release run test lint bench bench-check clean
 
 all: build
 
@@ -11,7 +13,7 @@ deps:
 	@scripts/install-deps.sh build
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 release: deps
 	$(SWIFT) build -c release --product arena-server
@@ -21,13 +23,19 @@ run: release
 
 test: deps
 	@scripts/install-deps.sh test
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
+
+# Formatting and style: swift-format (part of the toolchain) with .swift-format, warnings as errors.
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift \
+		Benchmarks/ArenaBenchmarks
 
 # Runs every benchmark once (about 20 s after the first build), then prints ns/op and the ratio to the system
 # allocator measured in the same run. The report is kept in Benchmarks/.build/benchmark-report.txt.
 bench: deps
 	@scripts/install-deps.sh bench
+	mkdir -p Benchmarks/.build
 	cd Benchmarks && bash -o pipefail -c '$(SWIFT) package --allow-writing-to-package-directory benchmark \
 		--no-progress | tee .build/benchmark-report.txt'
 	@scripts/bench-summary.sh Benchmarks/.build/benchmark-report.txt

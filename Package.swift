@@ -1,12 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The root package stays light: the allocator library, the daemon and their tests.
+// The root package stays light: the allocator library, the server library, the daemon and their tests.
 // Benchmarks live in their own package under Benchmarks/ (ordo-one/benchmark doubles a clean build).
 let package = Package(
     name: "arena-server",
     products: [
         .library(name: "ArenaCore", targets: ["ArenaCore"]),
+        .library(name: "ArenaHTTP", targets: ["ArenaHTTP"]),
         .executable(name: "arena-server", targets: ["ArenaServer"]),
     ],
     dependencies: [
@@ -20,14 +21,18 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // The server as a library: HTTP on libmicrohttpd, the JSON API, metrics, streams, dashboard, configuration.
+        .target(
+            name: "ArenaHTTP",
+            dependencies: ["ArenaCore", "CHTTPD"]
+        ),
+        // The daemon: flags, signals, start.
         .executableTarget(
             name: "ArenaServer",
             dependencies: [
-                "ArenaCore",
-                "CHTTPD",
+                "ArenaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            resources: []
+            ]
         ),
         .testTarget(
             name: "ArenaCoreTests",
@@ -38,7 +43,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ArenaServerTests",
-            dependencies: ["ArenaServer", "ArenaCore"]
+            dependencies: ["ArenaHTTP", "ArenaCore"]
+        ),
+        // A program that embeds the server around its own registry, through the public API only.
+        .testTarget(
+            name: "EmbeddingTests",
+            dependencies: ["ArenaHTTP", "ArenaCore"]
         ),
     ],
     swiftLanguageModes: [.v6]

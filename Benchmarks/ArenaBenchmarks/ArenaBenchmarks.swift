@@ -123,7 +123,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var checksum: UInt = 0
         for request in requests {
-            checksum ^= UInt(bitPattern: try! local.allocate(byteCount: request.byteCount, alignment: request.alignment))
+            checksum ^= UInt(
+                bitPattern: try! local.allocate(byteCount: request.byteCount, alignment: request.alignment))
         }
         blackHole(checksum)
     }
@@ -134,7 +135,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var checksum: UInt = 0
         for request in requests {
-            checksum ^= UInt(bitPattern: try! shared.allocate(byteCount: request.byteCount, alignment: request.alignment))
+            checksum ^= UInt(
+                bitPattern: try! shared.allocate(byteCount: request.byteCount, alignment: request.alignment))
         }
         blackHole(checksum)
     }

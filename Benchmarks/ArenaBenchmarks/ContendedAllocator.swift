@@ -33,12 +33,14 @@ final class ContendedAllocator: Sendable {
         var thread = pthread_t()
         // Balanced by the `takeRetainedValue` in the thread body.
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            // Safe: `context` is the retained `ContendedAllocator` passed below.
-            let helper = Unmanaged<ContendedAllocator>.fromOpaque(context!).takeRetainedValue()
-            helper.run()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                // Safe: `context` is the retained `ContendedAllocator` passed below.
+                let helper = Unmanaged<ContendedAllocator>.fromOpaque(context!).takeRetainedValue()
+                helper.run()
+                return nil
+            }, context)
         precondition(status == 0, "pthread_create failed with \(status)")
         pthread_detach(thread)
     }

@@ -70,8 +70,9 @@ public final class ArenaRegistry: Sendable {
             throw ArenaError(code: .invalidPolicy, message: "invalid policy for arena '\(name)': \(problem)")
         }
         if let traceCapacity, traceCapacity < 1 || traceCapacity > TraceRing.maxCapacity {
-            throw ArenaError(code: .invalidPolicy,
-                             message: "trace capacity must be in 1...\(TraceRing.maxCapacity), got \(traceCapacity)")
+            throw ArenaError(
+                code: .invalidPolicy,
+                message: "trace capacity must be in 1...\(TraceRing.maxCapacity), got \(traceCapacity)")
         }
         let reserved = policy.reservedBytes
         if reserved > limits.maxArenaBytes {
@@ -99,14 +100,16 @@ public final class ArenaRegistry: Sendable {
             throw ArenaError(code: .duplicateName, message: "an arena named '\(name)' already exists")
         }
         if table.arenas.count >= limits.maxArenas {
-            throw ArenaError(code: .tooManyArenas,
-                             message: "the registry already holds its maximum of \(limits.maxArenas) arenas")
+            throw ArenaError(
+                code: .tooManyArenas,
+                message: "the registry already holds its maximum of \(limits.maxArenas) arenas")
         }
         if reserved > limits.maxTotalBytes - table.reservedBytes {
             throw ArenaError(
                 code: .totalBudgetExceeded,
                 message: "arena '\(name)' would reserve \(reserved) bytes; \(table.reservedBytes) of the "
-                    + "\(limits.maxTotalBytes) byte total budget are reserved, \(limits.maxTotalBytes - table.reservedBytes) left")
+                    + "\(limits.maxTotalBytes) byte total budget are reserved, \(limits.maxTotalBytes - table.reservedBytes) left"
+            )
         }
     }
 
@@ -133,8 +136,9 @@ public final class ArenaRegistry: Sendable {
                 throw ArenaError(code: .unknownArena, message: "no arena named '\(name)'")
             }
             if entry.isPinned {
-                throw ArenaError(code: .arenaPinned,
-                                 message: "arena '\(name)' is declared in the configuration: it can be reset, not removed")
+                throw ArenaError(
+                    code: .arenaPinned,
+                    message: "arena '\(name)' is declared in the configuration: it can be reset, not removed")
             }
             table.arenas[name] = nil
             table.reservedBytes -= entry.arena.policy.reservedBytes
@@ -175,17 +179,18 @@ public final class ArenaRegistry: Sendable {
     /// Bytes reserved by the registered arenas.
     public var reservedBytes: Int { table.withLock { $0.reservedBytes } }
 
-    /// Removes the unpinned arenas idle past their timeout at `now` (nanoseconds since 1970); returns their
-    /// names.
+    /// Removes the unpinned arenas idle past their timeout at `now` (nanoseconds since 1970) and returns them, in
+    /// name order. The check and the removal happen together under the registry's lock, so an arena touched or
+    /// replaced meanwhile is not removed.
     @discardableResult
-    public func removeIdle(now: UInt64) -> [String] {
+    public func removeIdle(now: UInt64) -> [RegisteredArena] {
         table.withLock { table in
             let idle = table.arenas.values.filter { !$0.isPinned && $0.isIdle(at: now) }
             for entry in idle {
                 table.arenas[entry.name] = nil
                 table.reservedBytes -= entry.arena.policy.reservedBytes
             }
-            return idle.map(\.name).sorted()
+            return idle.sorted { $0.name < $1.name }
         }
     }
 }

@@ -12,8 +12,8 @@ import Synchronization
 /// The fast path only ever moves `s.offset` forward inside the current chunk and increments `s.count`.
 /// Everything else (new chunk, count fold, failure, reset, rewind, checkpoint, stats) runs under `ledger`'s
 /// lock.
-/// Public only as an opaque handle that `BumpAllocator` needs; it has no public members.
-public final class ArenaStorage: @unchecked Sendable {
+@usableFromInline
+final class ArenaStorage: @unchecked Sendable {
     // @unchecked: every mutable field is an atomic or lives inside the `ledger` mutex.
 
     /// Bookkeeping that only the slow path touches, under the lock.
@@ -36,8 +36,9 @@ public final class ArenaStorage: @unchecked Sendable {
         var failed: UInt64 = 0
         var resets: UInt64 = 0
         var rewinds: UInt64 = 0
-        /// Rewinds since the last reset, as a stack of (serial, target) with increasing targets: the first
-        /// entry with a serial above a checkpoint's is the lowest target any later rewind went to.
+        /// Rewinds since the last reset, as a stack of (serial, target) with increasing serials and increasing
+        /// targets: the first entry with a serial above a checkpoint's is the lowest target any later rewind went
+        /// to (found by binary search). At most `maxRewindFloor` entries (see `rewind(to:)`).
         var rewindFloor: [(serial: UInt64, target: Checkpoint.Position)] = []
         var rewindSerial: UInt64 = 0
     }
@@ -61,14 +62,21 @@ public final class ArenaStorage: @unchecked Sendable {
 
     private static let nextID = Atomic<UInt32>(0)
 
+    /// The largest alignment an allocation may ask for (1 MiB).
+    @usableFromInline static let maxAlignment = 1 << 20
+
+    /// Most entries `Ledger.rewindFloor` keeps; past it the oldest half is folded into one entry.
+    static let maxRewindFloor = 1024
+
     init(policy: ArenaPolicy, trace: TraceRing?) {
         if let problem = policy.problem { preconditionFailure("invalid arena policy: \(problem)") }
         self.policy = policy
         self.trace = trace
         self.tracing = Atomic(trace != nil)
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        chunks.install(slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
-                       logicalStart: 0)
+        chunks.install(
+            slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
+            logicalStart: 0)
         state = Atomic(BumpState(count: 0, epoch: 0, slot: 0, offset: 0).rawValue)
         ledger.withLock { $0.order = [0] }
     }
@@ -79,8 +87,11 @@ public final class ArenaStorage: @unchecked Sendable {
     @inlinable @inline(__always)
     func addPadding(_ bytes: Int, epoch: Int, shared: Bool) {
         if shared {
-            if epoch == 0 { padding0.wrappingAdd(bytes, ordering: .relaxed) }
-            else { padding1.wrappingAdd(bytes, ordering: .relaxed) }
+            if epoch == 0 {
+                padding0.wrappingAdd(bytes, ordering: .relaxed)
+            } else {
+                padding1.wrappingAdd(bytes, ordering: .relaxed)
+            }
         } else if epoch == 0 {
             padding0.store(padding0.load(ordering: .relaxed) &+ bytes, ordering: .relaxed)
         } else {
@@ -105,8 +116,10 @@ public final class ArenaStorage: @unchecked Sendable {
             let slot = current.slot
             // Read the chunk's base before its capacity: both belong to the slot named by `current`.
             let base = chunks.base(slot)
-            guard let fit = current.fit(byteCount: byteCount, alignment: alignment, base: base,
-                                        capacity: chunks.capacity(slot))
+            guard
+                let fit = current.fit(
+                    byteCount: byteCount, alignment: alignment, base: base,
+                    capacity: chunks.capacity(slot))
             else { return nil }
             if shared {
                 let (exchanged, observed) = state.compareExchange(
@@ -144,15 +157,17 @@ public final class ArenaStorage: @unchecked Sendable {
         let offset = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
         let generation = generation.load(ordering: .relaxed)
         if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment) }
-        return Allocation(pointer: fit.pointer, offset: offset, byteCount: byteCount, padding: fit.padding,
-                          generation: generation)
+        return Allocation(
+            pointer: fit.pointer, offset: offset, byteCount: byteCount, padding: fit.padding,
+            generation: generation)
     }
 
     @inlinable @inline(__always)
     static func checkArguments(byteCount: Int, alignment: Int) {
         precondition(byteCount >= 0, "byteCount must not be negative")
-        precondition(alignment > 0 && alignment & (alignment &- 1) == 0 && alignment <= BumpArena.maxAlignment,
-                     "alignment must be a power of two in 1...\(BumpArena.maxAlignment)")
+        precondition(
+            alignment > 0 && alignment & (alignment &- 1) == 0 && alignment <= maxAlignment,
+            "alignment must be a power of two in 1...\(maxAlignment)")
     }
 
     /// Records an allocation event; the caller tested `trace != nil` (a load and a predicted branch when the
@@ -164,8 +179,9 @@ public final class ArenaStorage: @unchecked Sendable {
         // are out of line in `TraceRing.recordConcurrently`).
         guard trace != nil, tracing.load(ordering: .relaxed) else { return }
         let start = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
-        trace?.record(kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
-                      end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed))
+        trace?.record(
+            kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
+            end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed))
     }
 
     // MARK: Slow path
@@ -173,8 +189,10 @@ public final class ArenaStorage: @unchecked Sendable {
     /// Publishes `next` over `current` with a compare-and-swap; returns false when another thread moved the
     /// state meanwhile. Caller holds the lock.
     private func publish(over current: BumpState, _ next: BumpState) -> Bool {
-        state.compareExchange(expected: current.rawValue, desired: next.rawValue,
-                              ordering: .acquiringAndReleasing).exchanged
+        state.compareExchange(
+            expected: current.rawValue, desired: next.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged
     }
 
     /// Folds the count field into `countCarry` so the fast path can go on counting. Caller holds the lock.
@@ -201,8 +219,10 @@ public final class ArenaStorage: @unchecked Sendable {
                     continue
                 }
                 let slot = current.slot
-                if let fit = current.fit(byteCount: byteCount, alignment: alignment, base: chunks.base(slot),
-                                         capacity: chunks.capacity(slot)) {
+                if let fit = current.fit(
+                    byteCount: byteCount, alignment: alignment, base: chunks.base(slot),
+                    capacity: chunks.capacity(slot))
+                {
                     guard publish(over: current, fit.next) else { continue }
                     if fit.padding != 0 { addPadding(fit.padding, epoch: fit.next.epoch, shared: true) }
                     return .success(record(fit, byteCount: byteCount, alignment: alignment))
@@ -219,12 +239,14 @@ public final class ArenaStorage: @unchecked Sendable {
                         continue
                     }
                     chunks.setLogicalStart(newSlot, used(current))
-                    let next = BumpState(count: current.count &+ 1, epoch: current.epoch, slot: newSlot,
-                                         offset: byteCount)
+                    let next = BumpState(
+                        count: current.count &+ 1, epoch: current.epoch, slot: newSlot,
+                        offset: byteCount)
                     guard publish(over: current, next) else { continue }
                     ledger.order.append(newSlot)
-                    let fit = BumpFit(pointer: UnsafeMutableRawPointer(bitPattern: chunks.base(newSlot))!,
-                                      offsetInChunk: 0, padding: 0, next: next)
+                    let fit = BumpFit(
+                        pointer: UnsafeMutableRawPointer(bitPattern: chunks.base(newSlot))!,
+                        offsetInChunk: 0, padding: 0, next: next)
                     return .success(record(fit, byteCount: byteCount, alignment: alignment))
                 }
             }
@@ -257,8 +279,9 @@ public final class ArenaStorage: @unchecked Sendable {
         ledger.failed += 1
         let limit = policy.reservedBytes
         if let trace, tracing.load(ordering: .relaxed) {
-            trace.record(kind: .failure, arenaID: id, size: byteCount, alignment: alignment, start: used,
-                         end: limit, generation: generation.load(ordering: .relaxed))
+            trace.record(
+                kind: .failure, arenaID: id, size: byteCount, alignment: alignment, start: used,
+                end: limit, generation: generation.load(ordering: .relaxed))
         }
         return .arenaFull(requested: byteCount, alignment: alignment, used: used, capacity: limit)
     }
@@ -312,8 +335,9 @@ public final class ArenaStorage: @unchecked Sendable {
             ledger.resets += 1
             let newGeneration = generation.wrappingAdd(1, ordering: .relaxed).newValue
             if let trace, tracing.load(ordering: .relaxed) {
-                trace.record(kind: .reset, arenaID: id, size: released, alignment: 1, start: 0, end: released - 1,
-                             generation: newGeneration)
+                trace.record(
+                    kind: .reset, arenaID: id, size: released, alignment: 1, start: 0, end: released - 1,
+                    generation: newGeneration)
             }
             return released
         }
@@ -337,8 +361,9 @@ public final class ArenaStorage: @unchecked Sendable {
             var replaced: BumpState
             while true {
                 replaced = BumpState(rawValue: state.load(ordering: .acquiring))
-                let next = BumpState(count: replaced.count, epoch: replaced.epoch, slot: checkpoint.slot,
-                                     offset: checkpoint.offsetInChunk)
+                let next = BumpState(
+                    count: replaced.count, epoch: replaced.epoch, slot: checkpoint.slot,
+                    offset: checkpoint.offsetInChunk)
                 if publish(over: replaced, next) { break }
             }
             // Chunks after the checkpoint's can no longer be reached: free them.
@@ -355,9 +380,19 @@ public final class ArenaStorage: @unchecked Sendable {
                 ledger.rewindFloor.removeLast()
             }
             ledger.rewindFloor.append((ledger.rewindSerial, checkpoint.position))
+            if ledger.rewindFloor.count > Self.maxRewindFloor {
+                // Rewinds to ever higher positions would grow the stack without bound. Fold the oldest half into
+                // one entry: the newest serial of the half with its lowest target. A checkpoint older than the
+                // half sees the same floor as before; one taken inside it sees a lower floor than the truth, so
+                // it may be refused as stale while still valid. Never the reverse: no stale checkpoint passes.
+                let half = Self.maxRewindFloor / 2
+                let folded = (serial: ledger.rewindFloor[half - 1].serial, target: ledger.rewindFloor[0].target)
+                ledger.rewindFloor.replaceSubrange(0..<half, with: CollectionOfOne(folded))
+            }
             if let trace, tracing.load(ordering: .relaxed) {
-                trace.record(kind: .rewind, arenaID: id, size: released, alignment: 1, start: checkpoint.offset,
-                             end: before - 1, generation: checkpoint.generation)
+                trace.record(
+                    kind: .rewind, arenaID: id, size: released, alignment: 1, start: checkpoint.offset,
+                    end: before - 1, generation: checkpoint.generation)
             }
             return .success(released)
         }
@@ -372,8 +407,9 @@ public final class ArenaStorage: @unchecked Sendable {
     /// Why `checkpoint` cannot be rewound to, or nil when it can. Caller holds the lock.
     private func staleness(of checkpoint: Checkpoint, _ ledger: Ledger) -> ArenaError? {
         guard checkpoint.arenaID == id else {
-            return ArenaError(code: .foreignCheckpoint,
-                              message: "the checkpoint belongs to arena \(checkpoint.arenaID), not arena \(id)")
+            return ArenaError(
+                code: .foreignCheckpoint,
+                message: "the checkpoint belongs to arena \(checkpoint.arenaID), not arena \(id)")
         }
         let generation = generation.load(ordering: .relaxed)
         guard checkpoint.generation == generation else {
@@ -382,9 +418,15 @@ public final class ArenaStorage: @unchecked Sendable {
                 message: "the checkpoint is from generation \(checkpoint.generation); the arena was reset since "
                     + "and is at generation \(generation)")
         }
-        // The lowest target of the rewinds made after the checkpoint was taken.
-        if let floor = ledger.rewindFloor.first(where: { $0.serial > checkpoint.rewindSerial }),
-           floor.target < checkpoint.position {
+        // The lowest target of the rewinds made after the checkpoint was taken: the first entry with a later
+        // serial (serials increase along the stack).
+        var low = 0
+        var high = ledger.rewindFloor.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ledger.rewindFloor[middle].serial > checkpoint.rewindSerial { high = middle } else { low = middle + 1 }
+        }
+        if low < ledger.rewindFloor.count, ledger.rewindFloor[low].target < checkpoint.position {
             return ArenaError(
                 code: .staleCheckpoint,
                 message: "the checkpoint at offset \(checkpoint.offset) was released by a later rewind")
@@ -431,5 +473,57 @@ public final class ArenaStorage: @unchecked Sendable {
                 chunks: ledger.order.count,
                 generation: generation.load(ordering: .relaxed))
         }
+    }
+
+    // MARK: Invariants
+
+    /// Traps unless every invariant in the type's documentation holds, and those of `Ledger`. Debug builds only
+    /// (release builds compile it to nothing); for tests, between the steps of a model run, with no allocation
+    /// in flight.
+    func _checkInvariants() {
+        #if DEBUG
+        ledger.withLock { ledger in
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            precondition(!ledger.order.isEmpty, "an arena always has a current chunk")
+            precondition(ledger.order.last == current.slot, "the state names the last chunk of the order")
+            precondition(Set(ledger.order).count == ledger.order.count, "a chunk is in the order once")
+            for slot in 0..<BumpState.slotCount {
+                precondition(
+                    chunks.isInstalled(slot) == ledger.order.contains(slot),
+                    "slot \(slot): installed exactly when it is in the order")
+            }
+            precondition(
+                current.offset >= 0 && current.offset <= chunks.capacity(current.slot),
+                "offset \(current.offset) within the current chunk's \(chunks.capacity(current.slot))")
+            var start = 0
+            for (index, slot) in ledger.order.enumerated() {
+                precondition(chunks.base(slot) % UInt(ChunkTable.chunkAlignment) == 0, "chunks are page aligned")
+                if index > 0 {
+                    precondition(chunks.logicalStart(slot) >= start, "chunks start where earlier ones stopped")
+                }
+                start = chunks.logicalStart(slot)
+            }
+            let capacity = ledger.order.reduce(0) { $0 + chunks.capacity($1) }
+            precondition(capacity <= policy.reservedBytes, "chunks hold \(capacity) of at most \(policy.reservedBytes)")
+            if case .fixed = policy { precondition(ledger.order.count == 1, "a fixed arena has one chunk") }
+            let used = used(current)
+            precondition(used >= 0 && used <= policy.reservedBytes, "used \(used) within the limit")
+            precondition(
+                ledger.highWater >= 0 && ledger.highWaterSinceReset >= 0 && ledger.rewound >= 0,
+                "high-water marks and rewound bytes are not negative")
+            precondition(
+                ledger.countCarry &+ current.count >= ledger.countAtReset,
+                "the lifetime count does not go below its value at the last reset")
+            precondition(ledger.rewindFloor.count <= Self.maxRewindFloor, "the rewind floor is bounded")
+            for (earlier, later) in zip(ledger.rewindFloor, ledger.rewindFloor.dropFirst()) {
+                precondition(
+                    earlier.serial < later.serial && earlier.target < later.target,
+                    "rewind floor entries increase in serial and target")
+            }
+            precondition(
+                ledger.rewindFloor.last.map { $0.serial <= ledger.rewindSerial } ?? true,
+                "no floor entry is newer than the last rewind")
+        }
+        #endif
     }
 }

@@ -1,57 +1,30 @@
-/// What `BumpArena` and `LocalArena` have in common; the typed helpers, scopes and tracing controls are
-/// written once, here.
+/// What every arena offers (`BumpArena`, `LocalArena`), for code that works with either: the allocation
+/// primitives here, and the typed helpers and scopes below, written once on top of them.
+///
+/// ```swift
+/// func fill(_ arena: some BumpAllocator) throws(ArenaError) {
+///     let numbers = try arena.copy([1, 2, 3])
+///     arena.withCheckpoint { _ = try? arena.allocate(byteCount: 512, alignment: 64) }
+/// }
+/// ```
 public protocol BumpAllocator: AnyObject {
     func allocate(byteCount: Int, alignment: Int) throws(ArenaError) -> UnsafeMutableRawPointer
     func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation
     @discardableResult func reset() -> Int
     func checkpoint() -> Checkpoint
     @discardableResult func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int
+    func isValid(_ checkpoint: Checkpoint) -> Bool
     var stats: ArenaStats { get }
-    /// The engine behind the arena: an opaque handle, not for use outside ArenaCore.
-    var _storage: ArenaStorage { get }
+    var id: UInt32 { get }
+    var policy: ArenaPolicy { get }
+    var trace: TraceRing? { get }
+    var isTracing: Bool { get set }
+    var generation: UInt64 { get }
+    /// See `Arena._checkInvariants()`.
+    func _checkInvariants()
 }
 
 extension BumpAllocator {
-    /// Releases every allocation at once in O(1) (plus freeing extra chunks), keeps the largest chunk, and
-    /// increments `generation`. Returns the bytes released.
-    @discardableResult
-    public func reset() -> Int { _storage.reset() }
-
-    /// The current position; `rewind(to:)` releases everything allocated after it.
-    public func checkpoint() -> Checkpoint { _storage.checkpoint() }
-
-    /// Releases everything allocated after `checkpoint`; returns the bytes released.
-    /// - Throws: `.staleCheckpoint` when the arena was reset since, or a later rewind went before it;
-    ///   `.foreignCheckpoint` when it belongs to another arena.
-    @discardableResult
-    public func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int { try _storage.rewind(to: checkpoint) }
-
-    /// The arena's numbers, read together.
-    public var stats: ArenaStats { _storage.stats() }
-
-    /// Process-unique identifier; events carry it as `arenaID`.
-    public var id: UInt32 { _storage.id }
-
-    /// How the arena gets memory.
-    public var policy: ArenaPolicy { _storage.policy }
-
-    /// The ring events go to, if any.
-    public var trace: TraceRing? { _storage.trace }
-
-    /// Whether events are recorded now. Starts true when the arena has a ring; setting it without a ring
-    /// has no effect.
-    public var isTracing: Bool {
-        get { _storage.trace != nil && _storage.tracing.load(ordering: .relaxed) }
-        set { _storage.tracing.store(newValue && _storage.trace != nil, ordering: .relaxed) }
-    }
-
-    /// Resets so far; allocations and checkpoints from earlier generations are stale.
-    public var generation: UInt64 { _storage.generation.load(ordering: .relaxed) }
-
-    /// Whether `rewind(to: checkpoint)` would succeed: same arena, same generation, and no rewind since went to
-    /// an earlier position. Everything allocated before a valid checkpoint is still live.
-    public func isValid(_ checkpoint: Checkpoint) -> Bool { _storage.problem(with: checkpoint) == nil }
-
     /// Memory for `count` values of `T`, uninitialized, aligned for `T`.
     /// - Precondition: `count >= 0`.
     /// - Throws: `.arenaFull`, also when `count * stride` overflows.
@@ -81,7 +54,9 @@ extension BumpAllocator {
 
     /// Copies raw bytes into the arena, aligned to `alignment`.
     @inlinable
-    public func copy(bytes: UnsafeRawBufferPointer, alignment: Int = 1) throws(ArenaError) -> UnsafeMutableRawBufferPointer {
+    public func copy(
+        bytes: UnsafeRawBufferPointer, alignment: Int = 1
+    ) throws(ArenaError) -> UnsafeMutableRawBufferPointer {
         let raw = try allocate(byteCount: bytes.count, alignment: alignment)
         if let source = bytes.baseAddress {
             // Safe: `raw` has room for `bytes.count` bytes and a fresh allocation cannot overlap `bytes`... unless

@@ -25,9 +25,11 @@ struct BumpState: Hashable, Sendable {
     @inlinable init(rawValue: UInt64) { self.rawValue = rawValue }
 
     @inlinable init(count: UInt64, epoch: Int, slot: Int, offset: Int) {
-        assert(count < Self.countLimit && (epoch == 0 || epoch == 1) && slot >= 0 && slot < Self.slotCount
-               && offset >= 0 && offset <= Self.maxOffset)
-        rawValue = count << 47 | UInt64(truncatingIfNeeded: epoch) << 46 | UInt64(truncatingIfNeeded: slot) << 40
+        assert(
+            count < Self.countLimit && (epoch == 0 || epoch == 1) && slot >= 0 && slot < Self.slotCount
+                && offset >= 0 && offset <= Self.maxOffset)
+        rawValue =
+            count << 47 | UInt64(truncatingIfNeeded: epoch) << 46 | UInt64(truncatingIfNeeded: slot) << 40
             | UInt64(truncatingIfNeeded: offset)
     }
 
@@ -120,7 +122,8 @@ extension BumpState {
             // The same fields with the count incremented and the offset moved forward, as two additions: the count
             // cannot overflow (checked above) and the new offset `start + byteCount <= capacity < 2^40` stays in
             // its field, so no carry crosses into the slot or epoch bits.
-            next: BumpState(rawValue: rawValue &+ Self.countUnit
-                &+ UInt64(truncatingIfNeeded: start &+ byteCount &- offset)))
+            next: BumpState(
+                rawValue: rawValue &+ Self.countUnit
+                    &+ UInt64(truncatingIfNeeded: start &+ byteCount &- offset)))
     }
 }

@@ -12,7 +12,7 @@ public final class RegisteredArena: Sendable {
     public let createdAt: UInt64
     /// Pinned arenas (declared at start-up) can be reset but not removed.
     public let isPinned: Bool
-    /// Idle time after which `ArenaRegistry.removeIdle` removes it, in seconds; nil for never.
+    /// Idle time after which `ArenaRegistry.removeIdle(now:)` removes it, in seconds; nil for never.
     public let idleTimeoutSeconds: Int?
     /// Last `touch()`, in nanoseconds since 1970.
     private let lastUsed: Atomic<UInt64>
@@ -47,6 +47,55 @@ public final class RegisteredArena: Sendable {
         return ArenaRegistry.ResetResult(name: name, releasedBytes: released, generation: arena.generation)
     }
 
+    /// Releases everything allocated after `checkpoint`, under the exclusive-content lock (a rewind frees chunks
+    /// that a copy may be using), and marks the arena as used; returns the bytes released.
+    /// - Throws: `.staleCheckpoint`, `.foreignCheckpoint` (see `Arena.rewind(to:)`).
+    @discardableResult
+    public func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
+        let released = try withExclusiveContent { () throws(ArenaError) in try arena.rewind(to: checkpoint) }
+        touch()
+        return released
+    }
+
+    /// Copies `bytes` into the arena, aligned to `alignment`, and returns a handle to read them back with
+    /// `bytes(of:)` (bumpalo's `alloc_slice_copy`, with the copy kept apart from resets).
+    ///
+    /// ```swift
+    /// let handle = try entry.storeCopy(of: Array("frame 7".utf8))
+    /// entry.bytes(of: handle)        // the same bytes
+    /// entry.reset()
+    /// entry.bytes(of: handle)        // nil: released
+    /// ```
+    /// - Throws: `.arenaFull` when the bytes do not fit.
+    public func storeCopy(of bytes: [UInt8], alignment: Int = 1) throws(ArenaError) -> BlobHandle {
+        try withExclusiveContent { () throws(ArenaError) in
+            let allocation = try arena.allocation(byteCount: bytes.count, alignment: alignment)
+            bytes.withUnsafeBytes { source in
+                guard let base = source.baseAddress else { return }
+                // Safe: the allocation holds exactly `source.count` bytes, and `bytes` is not arena memory (a
+                // Swift array owns its storage).
+                allocation.pointer.copyMemory(from: base, byteCount: source.count)
+            }
+            return BlobHandle(
+                address: UInt(bitPattern: allocation.pointer), offset: allocation.offset,
+                byteCount: allocation.byteCount, generation: allocation.generation,
+                after: arena.checkpoint())
+        }
+    }
+
+    /// The bytes `handle` was stored with, or nil once a reset or a rewind released them (or when `handle`
+    /// belongs to another arena).
+    public func bytes(of handle: BlobHandle) -> [UInt8]? {
+        withExclusiveContent {
+            guard arena.isValid(handle.after), let start = UnsafeRawPointer(bitPattern: handle.address) else {
+                return nil
+            }
+            // Safe: the checkpoint taken right after the copy is still valid, so no reset or rewind released the
+            // bytes, and the exclusive-content lock keeps one from doing so while they are copied out.
+            return Array(UnsafeRawBufferPointer(start: start, count: handle.byteCount))
+        }
+    }
+
     /// Marks the arena as used now (resets its idle timer).
     public func touch() { lastUsed.store(TraceClock.shared.now(), ordering: .relaxed) }
 
@@ -72,6 +121,34 @@ public final class RegisteredArena: Sendable {
             stats: arena.stats, traceCapacity: arena.trace?.capacity ?? 0,
             traceOverwritten: arena.trace?.overwritten ?? 0, traceLastSequence: arena.trace?.lastSequence ?? 0)
     }
+}
+
+/// Bytes copied into a registered arena by `RegisteredArena.storeCopy(of:alignment:)`.
+///
+/// A handle holds no pointer a caller could follow: the bytes are read back through `RegisteredArena.bytes(of:)`,
+/// which checks that no reset or rewind released them.
+public struct BlobHandle: Hashable, Sendable {
+    /// Where the copy starts in the arena, as a logical offset (like `Allocation.offset`).
+    public let offset: Int
+    /// The number of bytes copied.
+    public let byteCount: Int
+    /// The arena's generation when the bytes were copied.
+    public let generation: UInt64
+    /// The copy's first byte; only dereferenced by `bytes(of:)` while `after` is valid.
+    let address: UInt
+    /// A checkpoint taken right after the copy: valid exactly while no reset or rewind released the bytes.
+    let after: Checkpoint
+
+    init(address: UInt, offset: Int, byteCount: Int, generation: UInt64, after: Checkpoint) {
+        self.address = address
+        self.offset = offset
+        self.byteCount = byteCount
+        self.generation = generation
+        self.after = after
+    }
+
+    /// The logical offset of the last byte (inclusive).
+    public var lastOffset: Int { offset + byteCount - 1 }
 }
 
 /// One arena's description and stats at one moment.

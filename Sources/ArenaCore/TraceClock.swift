@@ -1,4 +1,5 @@
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,15 +21,17 @@ final class TraceClock: Sendable {
         nanoseconds.store(WallClock.now(), ordering: .relaxed)
         var thread = pthread_t()
         let context = Unmanaged.passUnretained(self).toOpaque()  // `shared` lives for the whole process.
-        let status = pthread_create(&thread, nil, { context in
-            // Safe: `context` is `TraceClock.shared`, a global that is never deallocated.
-            let clock = Unmanaged<TraceClock>.fromOpaque(context!).takeUnretainedValue()
-            var interval = timespec(tv_sec: 0, tv_nsec: 1_000_000)
-            while true {
-                nanosleep(&interval, nil)
-                clock.nanoseconds.store(WallClock.now(), ordering: .relaxed)
-            }
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                // Safe: `context` is `TraceClock.shared`, a global that is never deallocated.
+                let clock = Unmanaged<TraceClock>.fromOpaque(context!).takeUnretainedValue()
+                var interval = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+                while true {
+                    nanosleep(&interval, nil)
+                    clock.nanoseconds.store(WallClock.now(), ordering: .relaxed)
+                }
+            }, context)
         precondition(status == 0, "TraceClock: pthread_create failed with \(status)")
         pthread_detach(thread)
     }

@@ -61,9 +61,10 @@ public final class TraceRing: @unchecked Sendable {
     ///     `maxCapacity`).
     ///   - singleWriter: true only when a single thread at a time writes (faster; see the type's notes).
     public init(capacity: Int, singleWriter: Bool = false) {
-        precondition(capacity >= 1 && capacity <= Self.maxCapacity,
-                     "TraceRing capacity must be in 1...\(Self.maxCapacity), got \(capacity)")
-        let rounded = 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount) // next power of two
+        precondition(
+            capacity >= 1 && capacity <= Self.maxCapacity,
+            "TraceRing capacity must be in 1...\(Self.maxCapacity), got \(capacity)")
+        let rounded = 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)  // next power of two
         self.capacity = capacity == 1 ? 1 : rounded
         self.mask = self.capacity - 1
         self.singleWriter = singleWriter
@@ -103,11 +104,13 @@ public final class TraceRing: @unchecked Sendable {
             head.store(sequence, ordering: .relaxed)
             atomicMemoryFence(ordering: .releasing)
             // Safe: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
-            fill(slots + (Int(truncatingIfNeeded: sequence) & mask), sequence: sequence, kind: kind,
-                 arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation)
+            fill(
+                slots + (Int(truncatingIfNeeded: sequence) & mask), sequence: sequence, kind: kind,
+                arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation)
         } else {
-            recordConcurrently(kind: kind, arenaID: arenaID, size: size, alignment: alignment, start: start,
-                               end: end, generation: generation)
+            recordConcurrently(
+                kind: kind, arenaID: arenaID, size: size, alignment: alignment, start: start,
+                end: end, generation: generation)
         }
     }
 
@@ -125,8 +128,9 @@ public final class TraceRing: @unchecked Sendable {
             return  // overwritten by a newer event, or dropped (see `claim`)
         }
         atomicMemoryFence(ordering: .releasing)  // the payload stores stay after the `writing` stamp
-        fill(target, sequence: sequence, kind: kind, arenaID: arenaID, size: size, alignment: alignment,
-             start: start, end: end, generation: generation)
+        fill(
+            target, sequence: sequence, kind: kind, arenaID: arenaID, size: size, alignment: alignment,
+            start: start, end: end, generation: generation)
     }
 
     /// Stores an event's fields into its slot, then the complete stamp.
@@ -255,15 +259,16 @@ public final class TraceRing: @unchecked Sendable {
         let timestamp = slot.pointee.timestamp.load(ordering: .relaxed)
         atomicMemoryFence(ordering: .acquiring)  // the loads above complete before the stamp is checked again
         guard slot.pointee.stamp.load(ordering: .relaxed) == complete,
-              // A single writer marks no slot as being written; it moves the head first (see `record`).
-              !singleWriter || head.load(ordering: .relaxed) &- sequence < UInt64(capacity),
-              let kind = AllocationEvent.Kind(rawValue: UInt8(truncatingIfNeeded: meta))
+            // A single writer marks no slot as being written; it moves the head first (see `record`).
+            !singleWriter || head.load(ordering: .relaxed) &- sequence < UInt64(capacity),
+            let kind = AllocationEvent.Kind(rawValue: UInt8(truncatingIfNeeded: meta))
         else { return .overwritten }
-        return .event(AllocationEvent(
-            sequence: sequence, arenaID: UInt32(truncatingIfNeeded: meta >> 32), kind: kind, size: size,
-            alignment: 1 << Int((meta >> 8) & 0xFF), start: start,
-            end: kind == .failure ? end : start &+ size &- 1, generation: generation,
-            timestamp: timestamp))
+        return .event(
+            AllocationEvent(
+                sequence: sequence, arenaID: UInt32(truncatingIfNeeded: meta >> 32), kind: kind, size: size,
+                alignment: 1 << Int((meta >> 8) & 0xFF), start: start,
+                end: kind == .failure ? end : start &+ size &- 1, generation: generation,
+                timestamp: timestamp))
     }
 }
 

@@ -1,3 +1,4 @@
+import ArenaHTTP
 import ArgumentParser
 import Foundation
 
@@ -24,8 +25,10 @@ struct ArenaServerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("IPv4 address to listen on, or localhost.", valueName: "address"))
     var host: String?
 
-    @Option(help: ArgumentHelp("TCP port; 0 picks a free one and prints port=N on standard output.",
-                               valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "TCP port; 0 picks a free one and prints port=N on standard output.",
+            valueName: "n"))
     var port: String?
 
     @Option(help: ArgumentHelp("HTTP worker threads (1-256).", valueName: "n"))
@@ -45,8 +48,9 @@ struct ArenaServerCommand: ParsableCommand {
     func run() throws {
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(commandLine: overrides,
-                                                   environment: ProcessInfo.processInfo.environment)
+            configuration = try Configuration.load(
+                commandLine: overrides,
+                environment: ProcessInfo.processInfo.environment)
         } catch {
             Daemon.printError("configuration error: \(error.message)")
             throw ExitCode(2)
@@ -56,15 +60,15 @@ struct ArenaServerCommand: ParsableCommand {
             print(configuration.summary)
             return
         }
-        let api: ArenaAPI
+        let server: ArenaHTTPServer
         do {
-            api = try ArenaAPI(configuration: configuration)
+            server = try ArenaHTTPServer(configuration: configuration)
         } catch {
             Daemon.printError("configuration error: arenas: \(error.message)")
             throw ExitCode(2)
         }
         do {
-            try Daemon.run(configuration: configuration, api: api)
+            try Daemon.run(server)
         } catch {
             Daemon.printError(error.description)
             throw ExitCode(1)

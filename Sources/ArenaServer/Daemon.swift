@@ -1,69 +1,42 @@
+import ArenaHTTP
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Start-up and shutdown of the daemon, apart from main.swift so tests can reuse them.
+/// Start-up and shutdown of the daemon: serve, wait for a signal, stop.
 enum Daemon {
-    /// The HTTP server options that `configuration` asks for.
-    static func serverOptions(for configuration: Configuration) -> HTTPServer.Options {
-        var options = HTTPServer.Options()
-        options.host = configuration.listen.host
-        options.port = configuration.listen.port
-        options.threads = configuration.threads
-        options.maxConnections = configuration.limits.maxConnections
-        options.connectionTimeoutSeconds = configuration.limits.connectionTimeoutSeconds
-        options.connectionMemoryBytes = configuration.limits.connectionMemoryBytes
-        options.maxBodyBytes = configuration.limits.maxBodyBytes
-        options.logRequests = configuration.logRequests
-        return options
-    }
-
-    /// A server for `configuration`, answering with `api`, whose open connections `api`'s metrics report;
-    /// not started.
-    static func makeServer(configuration: Configuration, api: ArenaAPI) -> HTTPServer {
-        let server = HTTPServer(configuration: serverOptions(for: configuration)) { request in api.handle(request) }
-        // Weak: the server holds the API (through its handler), not the other way round.
-        api.requestMetrics.countOpenConnections { [weak server] in server?.openConnectionCount ?? 0 }
-        return server
-    }
-
     /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.
     ///
     /// Prints `arena-server listening on http://HOST:PORT` to standard error and, when port 0 was asked for,
     /// `port=N` to standard output (flushed at once, for tests and scripts that wait for it).
-    static func run(configuration: Configuration, api: ArenaAPI) throws(HTTPServerError) {
+    static func run(_ server: ArenaHTTPServer) throws(HTTPServerError) {
         // Handlers first: a signal that arrives while the server starts must still stop it cleanly.
         let termination = TerminationSignals()
-        let server = makeServer(configuration: configuration, api: api)
-        let sweeper = api.startIdleSweeper()
-        defer { sweeper.cancel() }
         try server.start()
         // Safe to force: start() succeeded, so the server is running and knows its port.
-        let port = server.boundPort!
-        writeLine("arena-server listening on http://\(configuration.listen.host):\(port)", to: STDERR_FILENO)
-        if configuration.listen.port == 0 {
+        let port = server.port!
+        writeLine("arena-server listening on http://\(server.configuration.listen.host):\(port)", to: STDERR_FILENO)
+        if server.configuration.listen.port == 0 {
             writeLine("port=\(port)", to: STDOUT_FILENO)
         }
         let signal = termination.wait()
         printError("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), stopping")
-        // Live streams first: they finish their chunked bodies, so followers see a clean end.
-        api.hub.closeAll()
         server.stop()
     }
 
-    /// Writes `arena-server <message>` and a newline to standard error.
+    /// Writes `arena-server: <message>` and a newline to standard error.
     static func printError(_ message: String) {
         writeLine("arena-server: \(message)", to: STDERR_FILENO)
     }
 
     /// One unbuffered write of `text` and a newline (print's buffering would hold `port=` back from a pipe).
     static func writeLine(_ text: String, to fileDescriptor: Int32) {
-        let line = Array("\(text)\n".utf8)
-        line.withUnsafeBytes { raw in
-            // Safe: write reads raw.count bytes of the array's storage, which is alive during this closure.
-            _ = write(fileDescriptor, raw.baseAddress, raw.count)
+        var line = "\(text)\n"
+        line.withUTF8 { bytes in
+            _ = write(fileDescriptor, bytes.baseAddress, bytes.count)
         }
     }
 }

@@ -12,25 +12,32 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
 
 /*
  * Why: MHD_start_daemon is variadic. Options travel in an MHD_OPTION_ARRAY (integers and single pointers),
- * except the completion callback: in an option array its function pointer would have to be cast to intptr_t,
- * which Swift can only do with unsafeBitCast, so it is a typed parameter here instead.
+ * except the callbacks: in an option array a function pointer would have to be cast to intptr_t, which Swift can
+ * only do with unsafeBitCast, so each is a typed parameter here instead. They share one context pointer.
+ * - completed: MHD_OPTION_NOTIFY_COMPLETED, once per request, answered or not.
+ * - uri_log: MHD_OPTION_URI_LOG_CALLBACK, when the request line arrives, with the target as the client sent it
+ *   (before libmicrohttpd percent-decodes it); its result becomes the request's *req_cls.
  * No accept-policy callback and no per-connection notification are installed.
  * `options` must end with {MHD_OPTION_END, 0, NULL}; MHD reads it only during this call.
  */
+typedef void *(*chttpd_uri_log_callback)(void *cls, const char *uri, struct MHD_Connection *connection);
+
 static inline struct MHD_Daemon *chttpd_start_daemon(unsigned int flags,
                                                      uint16_t port,
                                                      MHD_AccessHandlerCallback access_handler,
-                                                     void *access_handler_cls,
                                                      MHD_RequestCompletedCallback completed,
-                                                     void *completed_cls,
+                                                     chttpd_uri_log_callback uri_log,
+                                                     void *context,
                                                      const struct MHD_OptionItem *options)
 {
-    return MHD_start_daemon(flags, port, NULL, NULL, access_handler, access_handler_cls,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+    return MHD_start_daemon(flags, port, NULL, NULL, access_handler, context,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, context,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log, context,
                             MHD_OPTION_ARRAY, (struct MHD_OptionItem *)options,
                             MHD_OPTION_END);
 }
@@ -53,6 +60,22 @@ static inline unsigned int chttpd_open_connections(struct MHD_Daemon *daemon)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return info == NULL ? 0 : info->num_connections;
+}
+
+/*
+ * Why: MHD_get_connection_info is variadic. The client's IPv4 address (host byte order) and port, for the
+ * request log; 0 and 0 when the peer is not IPv4.
+ */
+static inline void chttpd_client_address(struct MHD_Connection *connection, uint32_t *address, uint16_t *port)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *address = 0;
+    *port = 0;
+    if (info != NULL && info->client_addr != NULL && info->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)info->client_addr;
+        *address = ntohl(in->sin_addr.s_addr);
+        *port = ntohs(in->sin_port);
+    }
 }
 
 #endif

@@ -231,6 +231,8 @@ struct ArenaProgramRunner {
     }
 
     mutating func checkInvariants(contents: Bool) throws(ModelMismatch) {
+        // The engine's own invariants first (chunk order, offsets, ledger, rewind floor): traps on a violation.
+        arena._checkInvariants()
         let stats = arena.stats
         let expected = model.stats
         guard stats == expected else { throw fail("stats\n  arena \(stats)\n  model \(expected)") }

@@ -1,0 +1,149 @@
+import ArenaCore
+
+/// The arena server's HTTP API: routes a request to its handler, checks the token, and turns every error into a
+/// response in one place (`respond(to:)`), the refusals of the HTTP layer included.
+///
+/// Runs on libmicrohttpd's worker threads, concurrently with itself: all state is in the registry and the
+/// tables, each with its own synchronisation. It sees Swift values only (`HTTPRequest` in, `HTTPResponse` out).
+final class ArenaAPI: HTTPResponder {
+    let registry: ArenaRegistry
+    let configuration: Configuration
+    /// Blobs copied into arenas, by id per arena.
+    let blobs = BlobTable()
+    /// Checkpoints taken over the API, by id per arena.
+    let checkpoints = CheckpointTable()
+    /// Live `?follow=1` streams.
+    let hub = EventHub()
+    let classMetrics = ArenaClassMetrics()
+    let requestMetrics = RequestMetrics()
+    let log: ServerLog
+    /// Reads `http_open_connections` at scrape time; set by `ArenaHTTPServer` once its HTTP server exists.
+    let openConnections = OpenConnectionGauge()
+    private let tokenBytes: [UInt8]?
+
+    /// Most events one events request returns.
+    static let maxEventsPerRequest = 10_000
+
+    init(registry: ArenaRegistry, configuration: Configuration, log: ServerLog = .standardError) {
+        self.registry = registry
+        self.configuration = configuration
+        self.log = log
+        self.tokenBytes = configuration.auth.token.map { Array($0.utf8) }
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let route = Route(request.target.segments)
+        var response: HTTPResponse
+        do {
+            response = try self.route(request, route)
+        } catch {
+            response = error.response
+        }
+        response.routeLabel = route?.label ?? Route.unmatchedLabel
+        return response
+    }
+
+    func respond(to rejection: HTTPRejection, request: HTTPRequest) -> HTTPResponse {
+        let error =
+            switch rejection {
+            case .bodyTooLarge(let limit):
+                APIError(
+                    status: .payloadTooLarge, code: "payload_too_large",
+                    message: "request body exceeds the limit of \(limit) bytes")
+            case .badTarget(let reason):
+                APIError.badRequest("bad request target: \(reason)", code: "bad_target")
+            case .badMethod:
+                APIError.badRequest("the request method contains a NUL byte", code: "bad_method")
+            }
+        var response = error.response
+        response.routeLabel = Route(request.target.segments)?.label ?? Route.unmatchedLabel
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, _ route: Route?) throws(APIError) -> HTTPResponse {
+        guard let route else {
+            throw APIError.notFound("no route for \(request.method) \(request.path)")
+        }
+        let methods = route.methods
+        guard methods.contains(request.method) else {
+            let allowed = methods.map(\.rawValue).joined(separator: ", ")
+            var error = APIError(
+                status: .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.method) is not allowed on \(request.path); allowed: \(allowed)")
+            error.headers.add(name: "Allow", value: allowed)
+            throw error
+        }
+        if let name = route.arenaName, let problem = ArenaName.problem(with: name) {
+            throw APIError.badRequest(
+                "invalid arena name \(JSONWriter.quoted(name)) in the path: \(problem)",
+                code: "invalid_name")
+        }
+        let isRead = request.method == .get || request.method == .head
+        if tokenBytes != nil, !isRead || configuration.auth.protectReads, route != .healthz {
+            try authorize(request)
+        }
+        switch route {
+        case .dashboard: return dashboard(request)
+        case .healthz: return .text("ok\n")
+        case .metrics: return metrics(request)
+        case .arenas: return request.method == .post ? try createArena(request) : listArenas(request)
+        case .arena(let name):
+            return request.method == .delete ? try deleteArena(name) : try showArena(name)
+        case .arenaEvents(let name): return try arenaEvents(name, request)
+        case .allocations(let name): return try allocate(name, request)
+        case .blobs(let name): return try storeBlob(name, request)
+        case .blob(let name, let id): return try readBlob(name, id: id)
+        case .reset(let name): return try resetArena(name)
+        case .checkpoints(let name): return try takeCheckpoint(name)
+        case .rewind(let name): return try rewind(name, request)
+        case .resetAll: return resetAll(request)
+        case .events: return try allEvents(request)
+        }
+    }
+
+    /// Checks `Authorization: Bearer <token>` in constant time. The scheme name is case-insensitive (RFC 9110
+    /// section 11.1: `bearer` and `BEARER` are the same scheme); the token is compared exactly.
+    private func authorize(_ request: HTTPRequest) throws(APIError) {
+        guard let tokenBytes else { return }
+        let prefix = "Bearer "
+        let presented = request.headers["Authorization"].flatMap { value -> [UInt8]? in
+            guard value.utf8.count > prefix.utf8.count,
+                HTTPHeaders.bytesEqualIgnoringASCIICase(value.utf8.prefix(prefix.utf8.count), prefix.utf8)
+            else { return nil }
+            return Array(value.utf8.dropFirst(prefix.utf8.count))
+        }
+        guard let presented, constantTimeEquals(presented, tokenBytes) else {
+            var error = APIError(
+                status: .unauthorized, code: "unauthorized",
+                message: presented == nil
+                    ? "this request needs an 'Authorization: Bearer <token>' header"
+                    : "the bearer token is not valid")
+            error.headers.add(name: "WWW-Authenticate", value: #"Bearer realm="arena-server""#)
+            throw error
+        }
+    }
+
+    /// The arena named in the path; marks it as used (for idle timeouts).
+    func arena(_ name: String) throws(APIError) -> RegisteredArena {
+        guard let entry = registry.arena(named: name) else {
+            throw APIError.notFound("no arena named '\(name)'", code: "unknown_arena")
+        }
+        entry.touch()
+        return entry
+    }
+
+    /// Removes the arenas idle past their `ttl_seconds` (the idle sweeper calls it about once a second), with
+    /// their counters kept in their class, and forgets their tables. Returns them.
+    @discardableResult
+    func removeIdleArenas(now: UInt64) -> [RegisteredArena] {
+        let removed = classMetrics.retire { registry.removeIdle(now: now) }
+        for entry in removed { forget(entry) }
+        return removed
+    }
+
+    /// Drops the tables of an arena that left the registry (through `classMetrics.retire`).
+    func forget(_ entry: RegisteredArena) {
+        blobs.forget(arenaID: entry.arena.id)
+        checkpoints.forget(arenaID: entry.arena.id)
+    }
+}

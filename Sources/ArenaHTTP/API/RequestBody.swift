@@ -1,0 +1,152 @@
+/// A request's JSON object body, read field by field with precise 400s: unknown and duplicate members, wrong
+/// types, negative or fractional numbers and overflow (e.g. 2^63) each say which field and what was wrong.
+///
+/// ```swift
+/// var body = try RequestBody(request)
+/// let size = try body.integer("size")          // Int? (nil when absent)
+/// try body.rejectUnknownFields()
+/// ```
+struct RequestBody {
+    private var members: [String: JSONValue] = [:]
+    private var read: Set<String> = []
+
+    /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`) when the
+    /// request names a content type.
+    init(_ request: HTTPRequest) throws(APIError) {
+        if let contentType = request.headers["Content-Type"], !Self.isJSON(contentType) {
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message: "expected Content-Type: application/json, got '\(contentType)'")
+        }
+        guard !request.body.isEmpty else {
+            throw APIError.badRequest(
+                "expected a JSON object in the request body, got an empty body",
+                code: "bad_json")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(request.body)
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON: \(error)", code: "bad_json")
+        }
+        guard case .object(let members) = value else {
+            throw APIError.badRequest(
+                "expected a JSON object in the request body, got \(value.summary)",
+                code: "bad_json")
+        }
+        for member in members {
+            guard self.members.updateValue(member.value, forKey: member.key) == nil else {
+                throw APIError.badRequest("field '\(member.key)' appears twice", code: "bad_field")
+            }
+        }
+    }
+
+    /// Whether the media type (before any `;` parameters, spaces around it ignored, ASCII case-insensitive) is
+    /// `application/json` or ends in `+json`. Compared byte by byte: this runs for every JSON request.
+    static func isJSON(_ contentType: String) -> Bool {
+        var bytes = contentType.utf8[...]
+        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+        func endsWith(_ suffix: String) -> Bool {
+            bytes.count >= suffix.utf8.count
+                && HTTPHeaders.bytesEqualIgnoringASCIICase(
+                    bytes.suffix(suffix.utf8.count), suffix.utf8)
+        }
+        return (bytes.count == 16 && endsWith("application/json")) || endsWith("+json")
+    }
+
+    private mutating func value(_ name: String) -> JSONValue? {
+        read.insert(name)
+        guard let value = members[name], value != .null else { return nil }
+        return value
+    }
+
+    /// Whether the body has the member (null counts as absent).
+    func has(_ name: String) -> Bool { members[name].map { $0 != .null } ?? false }
+
+    /// A non-negative integer field, nil when absent.
+    mutating func integer(_ name: String) throws(APIError) -> Int? {
+        guard let value = value(name) else { return nil }
+        return try Self.integer(value, field: name)
+    }
+
+    /// Parses a JSON number that must be a non-negative whole number fitting in `Int`.
+    static func integer(_ value: JSONValue, field: String) throws(APIError) -> Int {
+        guard case .number(let literal) = value else {
+            throw APIError.badRequest(
+                "field '\(field)' must be a whole number, got \(value.summary)",
+                code: "bad_field")
+        }
+        if literal.hasPrefix("-") {
+            throw APIError.badRequest("field '\(field)' must not be negative, got \(literal)", code: "bad_field")
+        }
+        if literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+            throw APIError.badRequest("field '\(field)' must be a whole number, got \(literal)", code: "bad_field")
+        }
+        guard let number = Int(literal) else {
+            throw APIError.badRequest(
+                "field '\(field)' is too large: \(literal) (the maximum is \(Int.max))",
+                code: "bad_field")
+        }
+        return number
+    }
+
+    /// A size field: an integer of bytes or a string like `"64KiB"`; nil when absent.
+    mutating func size(named name: String) throws(APIError) -> Int? {
+        guard let value = value(name) else { return nil }
+        switch ByteSize.parse(value) {
+        case .success(let bytes): return bytes
+        case .failure(let error):
+            throw APIError.badRequest("field '\(name)': \(error.reason)", code: "bad_field")
+        }
+    }
+
+    mutating func bool(_ name: String) throws(APIError) -> Bool? {
+        guard let value = value(name) else { return nil }
+        guard case .bool(let flag) = value else {
+            throw APIError.badRequest("field '\(name)' must be true or false, got \(value.summary)", code: "bad_field")
+        }
+        return flag
+    }
+
+    mutating func string(_ name: String) throws(APIError) -> String? {
+        guard let value = value(name) else { return nil }
+        guard case .string(let text) = value else {
+            throw APIError.badRequest("field '\(name)' must be a string, got \(value.summary)", code: "bad_field")
+        }
+        return text
+    }
+
+    /// An array of non-negative integers; nil when absent.
+    mutating func integers(_ name: String) throws(APIError) -> [Int]? {
+        guard let value = value(name) else { return nil }
+        guard case .array(let elements) = value else {
+            throw APIError.badRequest(
+                "field '\(name)' must be an array of whole numbers, got \(value.summary)",
+                code: "bad_field")
+        }
+        var numbers: [Int] = []
+        numbers.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            numbers.append(try Self.integer(element, field: "\(name)[\(index)]"))
+        }
+        return numbers
+    }
+
+    /// Throws for the first member no accessor asked for.
+    func rejectUnknownFields() throws(APIError) {
+        if let unknown = members.keys.sorted().first(where: { !read.contains($0) }) {
+            let known = read.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            throw APIError.badRequest("unknown field '\(unknown)'; known fields: \(known)", code: "bad_field")
+        }
+    }
+}
+
+extension RequestBody: PolicyFieldReader {
+    mutating func size(_ key: String) throws(APIError) -> Int? { try size(named: key) }
+
+    func problem(_ key: String, _ reason: String) -> APIError {
+        APIError.badRequest("field '\(key)': \(reason)", code: "bad_field")
+    }
+}

@@ -1,0 +1,103 @@
+/// Every path the API serves, and the methods each allows (for 405 and `Allow`).
+enum Route: Equatable {
+    case dashboard
+    case healthz
+    case metrics
+    case arenas
+    case arena(String)
+    case arenaEvents(String)
+    case allocations(String)
+    case blobs(String)
+    case blob(String, String)
+    case reset(String)
+    case checkpoints(String)
+    case rewind(String)
+    case resetAll
+    case events
+
+    /// The route for the decoded path segments (`RequestTarget.segments`), or nil (404).
+    init?(_ segments: [String]) {
+        switch segments.count {
+        case 1:
+            switch segments[0] {
+            case "": self = .dashboard
+            case "healthz": self = .healthz
+            case "metrics": self = .metrics
+            case "arenas": self = .arenas
+            case "reset": self = .resetAll
+            case "events": self = .events
+            default: return nil
+            }
+        case 2 where segments[0] == "arenas":
+            self = .arena(segments[1])
+        case 3 where segments[0] == "arenas":
+            switch segments[2] {
+            case "events": self = .arenaEvents(segments[1])
+            case "allocations": self = .allocations(segments[1])
+            case "blobs": self = .blobs(segments[1])
+            case "reset": self = .reset(segments[1])
+            case "checkpoints": self = .checkpoints(segments[1])
+            case "rewind": self = .rewind(segments[1])
+            default: return nil
+            }
+        case 4 where segments[0] == "arenas" && segments[2] == "blobs":
+            self = .blob(segments[1], segments[3])
+        default:
+            return nil
+        }
+    }
+
+    /// The arena name the path carries, if any (checked against `ArenaName` before the route runs).
+    var arenaName: String? {
+        switch self {
+        case .arena(let name), .arenaEvents(let name), .allocations(let name), .blobs(let name), .blob(let name, _),
+            .reset(let name), .checkpoints(let name), .rewind(let name):
+            name
+        case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events:
+            nil
+        }
+    }
+
+    /// Methods this route answers; HEAD is allowed wherever GET is.
+    var methods: [HTTPMethod] {
+        switch self {
+        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events: [.get, .head]
+        case .arenas: [.get, .head, .post]
+        case .arena: [.get, .head, .delete]
+        case .allocations, .blobs, .reset, .checkpoints, .rewind, .resetAll: [.post]
+        }
+    }
+
+    /// The route's pattern, for the `route` label of the request log and metrics (bounded cardinality).
+    var label: String { Self.labels[labelIndex] }
+
+    /// The position of `label` in `labels`.
+    var labelIndex: Int {
+        switch self {
+        case .dashboard: 0
+        case .healthz: 1
+        case .metrics: 2
+        case .arenas: 3
+        case .arena: 4
+        case .arenaEvents: 5
+        case .allocations: 6
+        case .blobs: 7
+        case .blob: 8
+        case .reset: 9
+        case .checkpoints: 10
+        case .rewind: 11
+        case .resetAll: 12
+        case .events: 13
+        }
+    }
+
+    /// Every label, in `labelIndex` order, then the one for paths no route serves.
+    static let labels = [
+        "/", "/healthz", "/metrics", "/arenas", "/arenas/{name}", "/arenas/{name}/events",
+        "/arenas/{name}/allocations", "/arenas/{name}/blobs", "/arenas/{name}/blobs/{id}", "/arenas/{name}/reset",
+        "/arenas/{name}/checkpoints", "/arenas/{name}/rewind", "/reset", "/events", unmatchedLabel,
+    ]
+
+    /// The label of requests no route serves (and of refusals whose path is unreadable).
+    static let unmatchedLabel = "unmatched"
+}

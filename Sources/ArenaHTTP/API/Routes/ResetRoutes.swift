@@ -1,0 +1,34 @@
+import ArenaCore
+
+/// `POST /arenas/{name}/reset`, `POST /reset`.
+extension ArenaAPI {
+    func resetArena(_ name: String) throws(APIError) -> HTTPResponse {
+        var json = JSONWriter()
+        ArenaJSON.write(reset(try arena(name)), to: &json)
+        return .json(bytes: json.bytes)
+    }
+
+    /// Resets every arena, or those whose name starts with `?prefix=`.
+    func resetAll(_ request: HTTPRequest) -> HTTPResponse {
+        let results = registry.arenas(prefix: request.query["prefix"]).map(reset)
+        var json = JSONWriter(reservingCapacity: 64 + 80 * results.count)
+        json.object { json in
+            json.key("arenas")
+            json.array { json in
+                for result in results { ArenaJSON.write(result, to: &json) }
+            }
+            json.field("count", results.count)
+            json.field("released_bytes", results.reduce(0) { $0 + $1.releasedBytes })
+        }
+        return .json(bytes: json.bytes)
+    }
+
+    /// Resets one arena and forgets its blobs and checkpoints.
+    private func reset(_ entry: RegisteredArena) -> ArenaRegistry.ResetResult {
+        // Forget blobs and checkpoints first: one stored between this and the reset is still recognised as
+        // released by its checkpoint, while one stored after the reset must stay readable.
+        blobs.clear(arenaID: entry.arena.id)
+        checkpoints.clear(arenaID: entry.arena.id)
+        return entry.reset()
+    }
+}

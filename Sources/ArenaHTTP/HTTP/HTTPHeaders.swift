@@ -1,0 +1,181 @@
+/// An ordered list of header fields with ASCII case-insensitive lookup by name.
+///
+/// The fields are packed into one byte array (per field: name length and value length as little-endian `UInt32`,
+/// the name, a NUL, the value, a NUL), like swift-nio's `HTTPHeaders` keeps one buffer plus indices. Copying a
+/// request's headers out of libmicrohttpd is then a few `memcpy`s into one allocation, no `String` is built
+/// until a handler asks for a value, and the server hands response headers to C without copying them.
+/// Repeated fields (two `Accept` lines) are kept.
+///
+/// ```swift
+/// var headers = HTTPHeaders()
+/// headers.add(name: "Content-Type", value: "application/json")
+/// headers["content-type"]   // "application/json"
+/// ```
+struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    /// One header line, as Strings.
+    struct Field: Sendable, Equatable {
+        var name: String
+        var value: String
+    }
+
+    /// Where one field lies in `storage`.
+    private struct Slot {
+        /// Start of the name; the name ends with a NUL at `name.upperBound`.
+        var name: Range<Int>
+        /// Start of the value; the value ends with a NUL at `value.upperBound`.
+        var value: Range<Int>
+    }
+
+    /// Packed fields, see the type's documentation. Invariant: a whole number of well-formed records.
+    private var storage: [UInt8] = []
+
+    /// Number of fields, repeated names counted each time.
+    private(set) var count = 0
+
+    init() {}
+
+    /// An empty list with room for `bytes` bytes of names and values before it must grow.
+    init(reservingCapacity bytes: Int) {
+        storage.reserveCapacity(bytes)
+    }
+
+    init(dictionaryLiteral elements: (String, String)...) {
+        for (name, value) in elements { add(name: name, value: value) }
+    }
+
+    /// The value of the first field called `name` (ASCII case-insensitive), or nil. Invalid UTF-8 is repaired.
+    subscript(name: String) -> String? {
+        var found: String?
+        forEachSlot { slot in
+            guard nameMatches(slot, name) else { return true }
+            found = String(decoding: storage[slot.value], as: UTF8.self)
+            return false
+        }
+        return found
+    }
+
+    /// All values of fields called `name`, in order.
+    func values(for name: String) -> [String] {
+        var values: [String] = []
+        forEachSlot { slot in
+            if nameMatches(slot, name) { values.append(String(decoding: storage[slot.value], as: UTF8.self)) }
+            return true
+        }
+        return values
+    }
+
+    /// Appends a field; an existing field of the same name is kept.
+    mutating func add(name: String, value: String) {
+        var name = name
+        var value = value
+        name.withUTF8 { nameBytes in
+            value.withUTF8 { valueBytes in
+                // Safe: the UTF-8 buffers are valid inside these closures, and append copies them before returning.
+                append(name: UnsafeRawBufferPointer(nameBytes), value: UnsafeRawBufferPointer(valueBytes))
+            }
+        }
+    }
+
+    /// Appends a field from raw bytes (the server's way in from C). The buffers must be valid during the call
+    /// only: they are copied.
+    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let nameLength = UInt32(truncatingIfNeeded: name.count)
+        let valueLength = UInt32(truncatingIfNeeded: value.count)
+        precondition(
+            Int(nameLength) == name.count && Int(valueLength) == value.count,
+            "a header field longer than 4 GiB")
+        // One append for both lengths: this runs for every request header. A tuple of two UInt32 is 8 bytes
+        // without padding, so its raw bytes are exactly the two little-endian lengths.
+        withUnsafeBytes(of: (nameLength.littleEndian, valueLength.littleEndian)) { lengths in
+            storage.append(contentsOf: lengths)
+        }
+        storage.append(contentsOf: name)
+        storage.append(0)
+        storage.append(contentsOf: value)
+        storage.append(0)
+        count += 1
+    }
+
+    /// Replaces every field called `name` by one with `value`, at the end.
+    mutating func replace(name: String, value: String) {
+        var kept = HTTPHeaders(reservingCapacity: storage.count)
+        for field in self where !Self.namesEqual(field.name, name) {
+            kept.add(name: field.name, value: field.value)
+        }
+        kept.add(name: name, value: value)
+        self = kept
+    }
+
+    func makeIterator() -> IndexingIterator<[Field]> {
+        var fields: [Field] = []
+        fields.reserveCapacity(count)
+        forEachSlot { slot in
+            fields.append(
+                Field(
+                    name: String(decoding: storage[slot.name], as: UTF8.self),
+                    value: String(decoding: storage[slot.value], as: UTF8.self)))
+            return true
+        }
+        return fields.makeIterator()
+    }
+
+    /// Calls `body` with each field's name and value as NUL-terminated C strings, valid only during the call.
+    /// A name or value that itself contains a NUL byte is seen by C as ending there.
+    func withCStrings(_ body: (UnsafePointer<CChar>, UnsafePointer<CChar>) -> Void) {
+        storage.withUnsafeBytes { raw in
+            forEachSlot { slot in
+                // Safe: every name and value in storage is followed by a NUL written by append(name:value:), and
+                // `raw` covers all of storage for the duration of this closure. baseAddress is non-nil: a slot
+                // exists, so storage is not empty.
+                let name = (raw.baseAddress! + slot.name.lowerBound).assumingMemoryBound(to: CChar.self)
+                let value = (raw.baseAddress! + slot.value.lowerBound).assumingMemoryBound(to: CChar.self)
+                body(name, value)
+                return true
+            }
+        }
+    }
+
+    /// Header names are ASCII tokens; comparing bytes with the 0x20 case bit folded avoids lowercased copies.
+    static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
+        bytesEqualIgnoringASCIICase(lhs.utf8, rhs.utf8)
+    }
+
+    // MARK: - Packed storage
+
+    private func readLength(at index: Int) -> Int {
+        Int(storage[index]) | Int(storage[index + 1]) << 8 | Int(storage[index + 2]) << 16
+            | Int(storage[index + 3]) << 24
+    }
+
+    /// Visits fields in order until `body` returns false.
+    private func forEachSlot(_ body: (Slot) -> Bool) {
+        var index = 0
+        while index < storage.count {
+            let nameLength = readLength(at: index)
+            let valueLength = readLength(at: index + 4)
+            let nameStart = index + 8
+            let valueStart = nameStart + nameLength + 1
+            let slot = Slot(name: nameStart..<(nameStart + nameLength), value: valueStart..<(valueStart + valueLength))
+            guard body(slot) else { return }
+            index = valueStart + valueLength + 1
+        }
+    }
+
+    private func nameMatches(_ slot: Slot, _ name: String) -> Bool {
+        Self.bytesEqualIgnoringASCIICase(storage[slot.name], name.utf8)
+    }
+
+    static func bytesEqualIgnoringASCIICase<L: Collection<UInt8>, R: Collection<UInt8>>(
+        _ lhs: L, _ rhs: R
+    )
+        -> Bool
+    {
+        guard lhs.count == rhs.count else { return false }
+        for (a, b) in zip(lhs, rhs) where a != b {
+            let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
+            let lowerB = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            if lowerA != lowerB { return false }
+        }
+        return true
+    }
+}

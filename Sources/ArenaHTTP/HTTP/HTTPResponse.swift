@@ -1,0 +1,64 @@
+/// An HTTP response: status, header fields, a body, and the route that produced it.
+///
+/// libmicrohttpd adds `Content-Length` (or chunked framing), `Date` and `Connection` itself.
+///
+/// ```swift
+/// HTTPResponse.text("ok\n")
+/// HTTPResponse.json(bytes: writer.bytes, status: .created)
+/// ```
+struct HTTPResponse: Sendable {
+    /// What follows the header.
+    enum Body: Sendable {
+        /// A body known in full; sent with a `Content-Length`.
+        case bytes([UInt8])
+        /// A body produced while it is sent, with chunked encoding (see `HTTPBodyStream`).
+        case stream(any HTTPBodyStream)
+    }
+
+    /// The status code.
+    var status: HTTPStatus
+    /// Header fields to send, in order.
+    var headers: HTTPHeaders
+    /// The body.
+    var body: Body
+    /// The route pattern that answered (`/arenas/{name}`), for the request log and the metrics; bounded in
+    /// number, unlike paths.
+    var routeLabel: String
+
+    init(
+        status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes([]),
+        routeLabel: String = "unmatched"
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.routeLabel = routeLabel
+    }
+
+    /// Number of body bytes, for the request log (0 for a stream).
+    var bodyCount: Int {
+        switch body {
+        case .bytes(let bytes): bytes.count
+        case .stream: 0
+        }
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        return HTTPResponse(status: status, headers: headers, body: .bytes(Array(text.utf8)))
+    }
+
+    /// An `application/json` response from UTF-8 bytes rendered by `JSONWriter`.
+    static func json(bytes: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: status, headers: headers, body: .bytes(bytes))
+    }
+
+    /// A response without a body, e.g. `.empty(status: .noContent)`.
+    static func empty(status: HTTPStatus = .noContent) -> HTTPResponse {
+        HTTPResponse(status: status)
+    }
+}

@@ -1,0 +1,33 @@
+/// What the server remembers about one request between libmicrohttpd's callbacks.
+///
+/// Created when the request line arrives (the URI-log callback), stored in libmicrohttpd's `*req_cls` as a
+/// retained `Unmanaged` reference, released in the completion callback. Only the connection's worker thread
+/// touches it, so no locking.
+final class RequestState {
+    /// CLOCK_MONOTONIC nanoseconds when the request line arrived: the start of the exchange's duration.
+    let startNanoseconds: UInt64
+    /// The target as sent, parsed; or why it could not be.
+    let target: Result<RequestTarget, RequestTarget.Problem>
+    /// The target's path as sent (percent-encoding intact), even when it could not be parsed: for the log.
+    let rawPath: String
+    /// Where libmicrohttpd keeps the raw target in its read buffer, to find a NUL inside the method that precedes
+    /// it (see `HTTPServer.methodHasNUL`). 0 when the request line had no target.
+    let targetAddress: UInt
+    /// Whether the access handler has seen the headers (its first call for this request).
+    var headersSeen = false
+    /// Body bytes received so far; never more than the server's `maxBodyBytes`.
+    var body: [UInt8] = []
+    /// Set once the declared or accumulated body exceeds the limit: further upload is discarded and the
+    /// request is answered 413.
+    var bodyTooLarge = false
+
+    init(
+        startNanoseconds: UInt64, target: Result<RequestTarget, RequestTarget.Problem>, rawPath: String,
+        targetAddress: UInt
+    ) {
+        self.startNanoseconds = startNanoseconds
+        self.target = target
+        self.rawPath = rawPath
+        self.targetAddress = targetAddress
+    }
+}

@@ -1,0 +1,101 @@
+/// A request target (`/arenas/req%2042/events?since=3`) split into its parts, then percent-decoded part by part.
+///
+/// Splitting comes first: an encoded `/` (`%2F`) stays inside its segment, so `/arenas/a%2Fevents` is the arena
+/// path with the name `a/events` (which no arena can have), never the events route. A part that decodes to a NUL
+/// byte or to invalid UTF-8 is refused, so no later reader (a C string, a log line) can see a different name than
+/// the router did.
+///
+/// ```swift
+/// let target = try RequestTarget(parsing: Array("/arenas/frame/events?since=3&format=text".utf8)).get()
+/// target.segments    // ["arenas", "frame", "events"]
+/// target.query       // ["since": "3", "format": "text"]
+/// ```
+struct RequestTarget: Sendable, Equatable {
+    /// The path as sent, percent-encoding intact, without the query.
+    var path: String
+    /// The path's segments after the leading `/`, each percent-decoded. `/` is `[""]`; a trailing slash is
+    /// dropped (`/arenas/` is `["arenas"]`).
+    var segments: [String]
+    /// Query parameters, `+` read as a space and percent-decoded. A parameter without `=` maps to `""`; for
+    /// repeated names the last wins.
+    var query: [String: String]
+
+    init(path: String, segments: [String], query: [String: String] = [:]) {
+        self.path = path
+        self.segments = segments
+        self.query = query
+    }
+
+    /// Why a target cannot be read.
+    struct Problem: Error, Equatable {
+        /// A sentence for the 400 response.
+        var reason: String
+    }
+
+    /// Parses the target bytes exactly as they came in the request line.
+    init(parsing raw: some Collection<UInt8>) throws(Problem) {
+        let bytes = Array(raw)
+        let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        let pathBytes = bytes[..<queryStart]
+        guard pathBytes.first == UInt8(ascii: "/") else {
+            throw Problem(reason: "the request target must be a path starting with '/'")
+        }
+        path = String(decoding: pathBytes, as: UTF8.self)
+        var parts = pathBytes.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        if parts.count > 1, parts.last?.isEmpty == true { parts.removeLast() }
+        segments = []
+        segments.reserveCapacity(parts.count)
+        for part in parts {
+            segments.append(try Self.decode(part, plusIsSpace: false, what: "the path"))
+        }
+        query = [:]
+        guard queryStart < bytes.endIndex else { return }
+        for pair in bytes[(queryStart + 1)...].split(separator: UInt8(ascii: "&")) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let name = try Self.decode(pair[..<equals], plusIsSpace: true, what: "a query parameter name")
+            let value =
+                equals < pair.endIndex
+                ? try Self.decode(pair[(equals + 1)...], plusIsSpace: true, what: "query parameter '\(name)'")
+                : ""
+            query[name] = value
+        }
+    }
+
+    /// Percent-decodes one part; refuses a bad `%` escape, a NUL byte and invalid UTF-8.
+    static func decode(_ part: ArraySlice<UInt8>, plusIsSpace: Bool, what: String) throws(Problem) -> String {
+        let needsWork = part.contains {
+            $0 == UInt8(ascii: "%") || $0 == 0 || $0 >= 0x80 || (plusIsSpace && $0 == 0x2B)
+        }
+        if !needsWork { return String(decoding: part, as: UTF8.self) }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(part.count)
+        var index = part.startIndex
+        while index < part.endIndex {
+            let byte = part[index]
+            if byte == UInt8(ascii: "%") {
+                guard part.endIndex - index >= 3,
+                    let high = hexValue(part[index + 1]), let low = hexValue(part[index + 2])
+                else { throw Problem(reason: "\(what) has a '%' that is not followed by two hex digits") }
+                decoded.append(high << 4 | low)
+                index += 3
+            } else {
+                decoded.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index += 1
+            }
+        }
+        if decoded.contains(0) { throw Problem(reason: "\(what) contains a NUL byte (%00)") }
+        guard let text = String(validating: decoded, as: UTF8.self) else {
+            throw Problem(reason: "\(what) is not valid UTF-8 once percent-decoded")
+        }
+        return text
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

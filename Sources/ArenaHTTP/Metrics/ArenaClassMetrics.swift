@@ -1,0 +1,113 @@
+import ArenaCore
+import Synchronization
+
+/// What `/metrics` reports per arena class, beyond the live arenas' stats: the counters of arenas that were
+/// removed (so a class's `_total` counters never go down when a per-request arena is deleted) and the
+/// allocation-size histogram of allocations made over the API.
+final class ArenaClassMetrics: Sendable {
+    /// Sums over the arenas of one class: gauges over the live arenas, counters over live and removed ones.
+    struct ClassTotals: Sendable {
+        var arenas = 0
+        var capacity = 0
+        var limit = 0
+        var used = 0
+        var highWater = 0
+        var allocations: UInt64 = 0
+        var allocatedBytes = 0
+        var paddingBytes = 0
+        var failedAllocations: UInt64 = 0
+        var resets: UInt64 = 0
+        var traceOverwritten: UInt64 = 0
+
+        /// Adds a live arena: its gauges and its counters.
+        mutating func add(live arena: ArenaSnapshot) {
+            arenas += 1
+            capacity += arena.stats.capacity
+            limit += arena.stats.limit
+            used += arena.stats.used
+            highWater += arena.stats.highWaterMark
+            addCounters(of: arena)
+        }
+
+        /// Adds an arena's lifetime counters only (what a removed arena leaves behind).
+        mutating func addCounters(of arena: ArenaSnapshot) {
+            allocations += arena.stats.lifetimeAllocations
+            allocatedBytes += arena.stats.lifetimeAllocatedBytes
+            paddingBytes += arena.stats.lifetimePaddingBytes
+            failedAllocations += arena.stats.failedAllocations
+            resets += arena.stats.resets
+            traceOverwritten += arena.traceOverwritten
+        }
+
+        /// Adds the counters of `other` (the removed arenas of the class).
+        mutating func addCounters(_ other: ClassTotals) {
+            allocations += other.allocations
+            allocatedBytes += other.allocatedBytes
+            paddingBytes += other.paddingBytes
+            failedAllocations += other.failedAllocations
+            resets += other.resets
+            traceOverwritten += other.traceOverwritten
+        }
+    }
+
+    /// Power-of-two upper bounds of the allocation-size histogram: 0, 1, 2, 4, ..., 1 GiB.
+    static let sizeBounds: [Int] = [0] + (0...30).map { 1 << $0 }
+    static let sizeBoundLabels = sizeBounds.map(String.init)
+
+    struct SizeHistogram: Sendable {
+        /// Non-cumulative counts per bound, then one for larger sizes.
+        var counts = [UInt64](repeating: 0, count: ArenaClassMetrics.sizeBounds.count + 1)
+        var sum = 0
+        var count: UInt64 = 0
+    }
+
+    /// Counters of removed arenas, per class.
+    private let retired = Mutex<[String: ClassTotals]>([:])
+    private let sizes = Mutex<[String: SizeHistogram]>([:])
+    /// Held while an arena leaves the registry and its counters move to `retired`, and while a scrape reads the live
+    /// arenas and `retired`. Without it a scrape in between counts the arena twice (snapshot before the removal,
+    /// `retired` after it) or not at all, and a class's `_total` counters go down, which Prometheus reads as a
+    /// restart. Order: this lock, then the registry's or `retired`'s.
+    private let membership = Mutex(())
+
+    /// Removes arenas with `remove` and absorbs their counters, as one step for scrapes (see `withMembership`).
+    func retire<Failure: Error>(
+        _ remove: () throws(Failure) -> [RegisteredArena]
+    ) throws(Failure) -> [RegisteredArena] {
+        try membership.withLock { _ throws(Failure) in
+            let entries = try remove()
+            for entry in entries { absorb(entry) }
+            return entries
+        }
+    }
+
+    /// Runs `body`, which reads the live arenas and `retiredCounters()`, while no arena is being retired.
+    func withMembership<Result>(_ body: () -> Result) -> Result {
+        membership.withLock { _ in body() }
+    }
+
+    /// Adds a removed arena's lifetime counters to its class. Call through `retire`.
+    private func absorb(_ entry: RegisteredArena) {
+        let snapshot = entry.snapshot()
+        retired.withLock { $0[entry.arenaClass, default: ClassTotals()].addCounters(of: snapshot) }
+    }
+
+    /// Records the sizes of successful allocations in `arenaClass`.
+    func recordSizes<S: Sequence<Int>>(_ byteCounts: S, arenaClass: String) {
+        sizes.withLock { table in
+            var histogram = table[arenaClass, default: SizeHistogram()]
+            for byteCount in byteCounts {
+                let bucket =
+                    byteCount == 0
+                    ? 0 : min(Self.sizeBounds.count, 1 + (Int.bitWidth - (byteCount - 1).leadingZeroBitCount))
+                histogram.counts[bucket] += 1
+                histogram.sum += byteCount
+                histogram.count += 1
+            }
+            table[arenaClass] = histogram
+        }
+    }
+
+    func retiredCounters() -> [String: ClassTotals] { retired.withLock { $0 } }
+    func sizeHistograms() -> [String: SizeHistogram] { sizes.withLock { $0 } }
+}

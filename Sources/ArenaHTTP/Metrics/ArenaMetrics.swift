@@ -1,0 +1,67 @@
+import ArenaCore
+
+extension ArenaClassMetrics {
+    /// Renders the `arena_*` families: arenas labelled by class and summed over the arenas of that class, so
+    /// per-request arenas do not grow the number of series (per-arena detail stays in the JSON API).
+    func render(registry: ArenaRegistry, into out: inout PrometheusText) {
+        // Together: an arena removed between the two reads would be counted twice or not at all.
+        let (snapshot, retired) = withMembership { (registry.snapshot(), retiredCounters()) }
+        var classes: [String: ArenaClassMetrics.ClassTotals] = [:]
+        for arena in snapshot.arenas { classes[arena.arenaClass, default: .init()].add(live: arena) }
+        for (name, counters) in retired { classes[name, default: .init()].addCounters(counters) }
+        let ordered = classes.sorted { $0.key < $1.key }
+
+        func family<T: BinaryInteger>(
+            _ name: String, _ type: PrometheusText.MetricType, _ help: String,
+            _ value: (ArenaClassMetrics.ClassTotals) -> T
+        ) {
+            out.family(name, type: type, help: help)
+            for (arenaClass, sums) in ordered { out.sample(name, label: "class", arenaClass, value(sums)) }
+        }
+        family("arena_arenas", .gauge, "Arenas of the class that exist now.") { $0.arenas }
+        family("arena_capacity_bytes", .gauge, "Bytes the arenas of the class hold now (all chunks).") { $0.capacity }
+        family("arena_limit_bytes", .gauge, "Bytes the arenas of the class may hold at most.") { $0.limit }
+        family("arena_used_bytes", .gauge, "Bytes handed out by the arenas of the class since their last reset.") {
+            $0.used
+        }
+        family("arena_high_water_bytes", .gauge, "Sum of the arenas' highest used bytes ever.") { $0.highWater }
+        family("arena_allocations_total", .counter, "Successful allocations.") { $0.allocations }
+        family("arena_allocated_bytes_total", .counter, "Bytes requested by successful allocations.") {
+            $0.allocatedBytes
+        }
+        family("arena_padding_bytes_total", .counter, "Bytes skipped for alignment.") { $0.paddingBytes }
+        family("arena_failed_allocations_total", .counter, "Allocations refused because the arena was full.") {
+            $0.failedAllocations
+        }
+        family("arena_resets_total", .counter, "Arena resets.") { $0.resets }
+        family(
+            "arena_trace_overwritten_events_total", .counter,
+            "Trace events overwritten in the ring before a reader could have read them."
+        ) { $0.traceOverwritten }
+
+        out.family(
+            "arena_allocation_size_bytes", type: .histogram,
+            help: "Sizes of allocations made over the HTTP API, by class.")
+        for (arenaClass, histogram) in sizeHistograms().sorted(by: { $0.key < $1.key }) {
+            var cumulative: [UInt64] = []
+            var running: UInt64 = 0
+            for count in histogram.counts.dropLast() {
+                running += count
+                cumulative.append(running)
+            }
+            out.histogram(
+                "arena_allocation_size_bytes", labels: [("class", arenaClass)],
+                bounds: ArenaClassMetrics.sizeBoundLabels, cumulativeCounts: cumulative,
+                sum: String(histogram.sum), count: histogram.count)
+        }
+
+        out.family("arena_registry_arenas", type: .gauge, help: "Arenas in the registry.")
+        out.sample("arena_registry_arenas", snapshot.arenas.count)
+        out.family("arena_registry_max_arenas", type: .gauge, help: "Most arenas the registry may hold.")
+        out.sample("arena_registry_max_arenas", snapshot.limits.maxArenas)
+        out.family("arena_registry_reserved_bytes", type: .gauge, help: "Bytes reserved by the registered arenas.")
+        out.sample("arena_registry_reserved_bytes", snapshot.reservedBytes)
+        out.family("arena_registry_budget_bytes", type: .gauge, help: "Bytes all arenas together may reserve.")
+        out.sample("arena_registry_budget_bytes", snapshot.limits.maxTotalBytes)
+    }
+}
