@@ -73,8 +73,9 @@ struct ArenaModel {
             placement = Placement(offset: current.logicalStart + start, padding: start - offsetInChunk)
             offsetInChunk = start + byteCount
         } else if case .growing(_, let limit) = policy,
-                  case let size = min(max(2 * current.capacity, byteCount), limit - held),
-                  size >= byteCount, size >= 1 {
+            case let size = min(max(2 * current.capacity, byteCount), limit - held),
+            size >= byteCount, size >= 1
+        {
             let start = used
             placement = Placement(offset: start, padding: 0)
             chunks.append(Chunk(capacity: size, logicalStart: start))
@@ -82,11 +83,12 @@ struct ArenaModel {
         } else {
             counters.failedAllocations += 1
             trace("Failed to allocate \(byteCount) bytes (used \(used) of \(policy.reservedBytes))")
-            return .failure(ArenaError(
-                code: .arenaFull,
-                message: "cannot allocate \(byteCount) bytes aligned to \(alignment): used \(used) of "
-                    + "\(policy.reservedBytes) bytes",
-                requested: byteCount, used: used, capacity: policy.reservedBytes))
+            return .failure(
+                ArenaError(
+                    code: .arenaFull,
+                    message: "cannot allocate \(byteCount) bytes aligned to \(alignment): used \(used) of "
+                        + "\(policy.reservedBytes) bytes",
+                    requested: byteCount, used: used, capacity: policy.reservedBytes))
         }
         counters.allocations += 1
         counters.lifetimeAllocations += 1
@@ -96,9 +98,10 @@ struct ArenaModel {
         counters.lifetimePaddingBytes += placement.padding
         counters.highWaterMarkSinceReset = max(counters.highWaterMarkSinceReset, used)
         counters.highWaterMark = max(counters.highWaterMark, used)
-        trace(byteCount == 0
-              ? "Allocated 0 at \(placement.offset)"
-              : "Allocated \(byteCount) from \(placement.offset) to \(placement.offset + byteCount - 1)")
+        trace(
+            byteCount == 0
+                ? "Allocated 0 at \(placement.offset)"
+                : "Allocated \(byteCount) from \(placement.offset) to \(placement.offset + byteCount - 1)")
         return .success(placement)
     }
 
@@ -120,23 +123,27 @@ struct ArenaModel {
 
     /// Takes a checkpoint; returns its index in `marks`.
     mutating func checkpoint() -> Int {
-        marks.append(Mark(generation: generation, chunkIndex: chunks.count - 1, offsetInChunk: offsetInChunk,
-                          offset: used))
+        marks.append(
+            Mark(
+                generation: generation, chunkIndex: chunks.count - 1, offsetInChunk: offsetInChunk,
+                offset: used))
         return marks.count - 1
     }
 
     mutating func rewind(toMark index: Int) -> Result<Int, ArenaError> {
         let mark = marks[index]
         guard mark.generation == generation else {
-            return .failure(ArenaError(
-                code: .staleCheckpoint,
-                message: "the checkpoint is from generation \(mark.generation); the arena was reset since and is "
-                    + "at generation \(generation)"))
+            return .failure(
+                ArenaError(
+                    code: .staleCheckpoint,
+                    message: "the checkpoint is from generation \(mark.generation); the arena was reset since and is "
+                        + "at generation \(generation)"))
         }
         guard mark.valid else {
-            return .failure(ArenaError(
-                code: .staleCheckpoint,
-                message: "the checkpoint at offset \(mark.offset) was released by a later rewind"))
+            return .failure(
+                ArenaError(
+                    code: .staleCheckpoint,
+                    message: "the checkpoint at offset \(mark.offset) was released by a later rewind"))
         }
         let released = used - mark.offset
         chunks.removeSubrange((mark.chunkIndex + 1)...)
@@ -148,7 +155,8 @@ struct ArenaModel {
     }
 
     func foreignCheckpointError(_ checkpoint: Checkpoint) -> ArenaError {
-        ArenaError(code: .foreignCheckpoint,
-                   message: "the checkpoint belongs to arena \(checkpoint.arenaID), not arena \(arenaID)")
+        ArenaError(
+            code: .foreignCheckpoint,
+            message: "the checkpoint belongs to arena \(checkpoint.arenaID), not arena \(arenaID)")
     }
 }

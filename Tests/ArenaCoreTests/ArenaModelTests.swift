@@ -123,7 +123,7 @@ struct ArenaProgramRunner {
                 pointer = allocation.pointer
                 let placement = ArenaModel.Placement(offset: allocation.offset, padding: allocation.padding)
                 guard allocation.byteCount == byteCount, allocation.generation == model.generation,
-                      case .success(placement) = expected
+                    case .success(placement) = expected
                 else { throw fail("allocate(\(byteCount), \(alignment)) gave \(allocation), model \(expected)") }
             }
             guard case .success(let placement) = expected else {
@@ -131,8 +131,9 @@ struct ArenaProgramRunner {
             }
             let pattern = UInt8(truncatingIfNeeded: nextSerial % 251 + 1)
             pointer.initializeMemory(as: UInt8.self, repeating: pattern, count: byteCount)
-            addLive(pointer: pointer, byteCount: byteCount, alignment: alignment, offset: placement.offset,
-                    content: [UInt8](repeating: pattern, count: byteCount))
+            addLive(
+                pointer: pointer, byteCount: byteCount, alignment: alignment, offset: placement.offset,
+                content: [UInt8](repeating: pattern, count: byteCount))
         } catch let error as ArenaError {
             guard case .failure(error) = expected else {
                 throw fail("allocate(\(byteCount), \(alignment)) threw \(error), model \(expected)")
@@ -172,8 +173,9 @@ struct ArenaProgramRunner {
             guard buffer.count == content.count, Array(buffer) == content else {
                 throw fail("copy of \(content.count) bytes holds other bytes")
             }
-            addLive(pointer: buffer.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!,
-                    byteCount: content.count, alignment: alignment, offset: placement.offset, content: content)
+            addLive(
+                pointer: buffer.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!,
+                byteCount: content.count, alignment: alignment, offset: placement.offset, content: content)
         case (.failure(let error), .failure(let modelError)) where error == modelError:
             break
         default:
@@ -181,10 +183,14 @@ struct ArenaProgramRunner {
         }
     }
 
-    mutating func addLive(pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int, offset: Int,
-                          content: [UInt8]) {
-        live.append(Live(serial: nextSerial, pointer: pointer, byteCount: byteCount, alignment: alignment,
-                         offset: offset, content: content))
+    mutating func addLive(
+        pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int, offset: Int,
+        content: [UInt8]
+    ) {
+        live.append(
+            Live(
+                serial: nextSerial, pointer: pointer, byteCount: byteCount, alignment: alignment,
+                offset: offset, content: content))
         nextSerial += 1
     }
 
@@ -201,7 +207,7 @@ struct ArenaProgramRunner {
         let (checkpoint, serial) = checkpoints[index]
         let mark = model.marks[index]
         guard checkpoint.offset == mark.offset, checkpoint.generation == mark.generation,
-              checkpoint.arenaID == arena.id
+            checkpoint.arenaID == arena.id
         else { throw fail("checkpoint \(checkpoint) does not match the model's \(mark)") }
         let result = Result { () throws(ArenaError) in try arena.rewind(to: checkpoint) }
         switch (result, expected) {
@@ -305,8 +311,9 @@ private let programs = ArenaStep.generator.array(of: 1...150)
     /// (no doubling) disagrees with the arena on a growing program.
     @Test func theRunnerDetectsADisagreement() {
         var runner = ArenaProgramRunner(kind: .local, policy: .growing(initialChunk: 64, limit: 1 << 16))
-        runner.model = ArenaModel(policy: .growing(initialChunk: 64, limit: 1 << 15), arenaID: runner.arena.id,
-                                  tracing: true)
+        runner.model = ArenaModel(
+            policy: .growing(initialChunk: 64, limit: 1 << 15), arenaID: runner.arena.id,
+            tracing: true)
         let program = [ArenaStep(operation: 0, size: 100, alignmentLog2: 0, pick: 1)]
         #expect(throws: ModelMismatch.self) { try runner.run(program) }
     }

@@ -68,9 +68,11 @@ import Testing
         _ = try arena.allocate(byteCount: 0, alignment: 1)
         // ...and fails like any other allocation when its padding does not fit.
         let error = arenaError { try arena.allocate(byteCount: 0, alignment: 128) }
-        #expect(error == ArenaError(
-            code: .arenaFull, message: "cannot allocate 0 bytes aligned to 128: used 64 of 64 bytes",
-            requested: 0, used: 64, capacity: 64))
+        #expect(
+            error
+                == ArenaError(
+                    code: .arenaFull, message: "cannot allocate 0 bytes aligned to 128: used 64 of 64 bytes",
+                    requested: 0, used: 64, capacity: 64))
         let stats = arena.stats
         #expect(stats.allocations == 5 && stats.allocatedBytes == 58 && stats.paddingBytes == 6)
         #expect(stats.failedAllocations == 1 && stats.used == 64)
@@ -94,11 +96,12 @@ import Testing
         #expect(arenaError { try arena.allocate(byteCount: 1, alignment: 1) }?.used == 1024)
         let stats = arena.stats
         #expect(stats.failedAllocations == 3 && stats.allocations == 2 && stats.used == 1024)
-        #expect(eventTexts(ring) == [
-            "Allocated 1000 from 0 to 999", "Failed to allocate 2048 bytes (used 1000 of 1024)",
-            "Failed to allocate 24 bytes (used 1000 of 1024)", "Allocated 24 from 1000 to 1023",
-            "Failed to allocate 1 bytes (used 1024 of 1024)",
-        ])
+        #expect(
+            eventTexts(ring) == [
+                "Allocated 1000 from 0 to 999", "Failed to allocate 2048 bytes (used 1000 of 1024)",
+                "Failed to allocate 24 bytes (used 1000 of 1024)", "Allocated 24 from 1000 to 1023",
+                "Failed to allocate 1 bytes (used 1024 of 1024)",
+            ])
     }
 
     @Test(arguments: ArenaKind.allCases, [ArenaPolicy.fixed(capacity: 4096), .growing(initialChunk: 64, limit: 4096)])
@@ -128,14 +131,18 @@ import Testing
         #expect(again.pointer == first.pointer && again.offset == 0 && again.generation == 2)
         #expect(first.generation == 1)
         let stats = arena.stats
-        #expect(stats == ArenaStats(
-            capacity: 256, limit: 256, used: 100, highWaterMark: 148, highWaterMarkSinceReset: 100, allocations: 1,
-            allocatedBytes: 100, paddingBytes: 0, lifetimeAllocations: 3, lifetimeAllocatedBytes: 220,
-            lifetimePaddingBytes: 28, failedAllocations: 0, resets: 2, rewinds: 0, chunks: 1, generation: 2))
-        #expect(eventTexts(ring) == [
-            "Reset: released 0 bytes", "Allocated 100 from 0 to 99", "Allocated 20 from 128 to 147",
-            "Reset: released 148 bytes", "Allocated 100 from 0 to 99",
-        ])
+        #expect(
+            stats
+                == ArenaStats(
+                    capacity: 256, limit: 256, used: 100, highWaterMark: 148, highWaterMarkSinceReset: 100,
+                    allocations: 1,
+                    allocatedBytes: 100, paddingBytes: 0, lifetimeAllocations: 3, lifetimeAllocatedBytes: 220,
+                    lifetimePaddingBytes: 28, failedAllocations: 0, resets: 2, rewinds: 0, chunks: 1, generation: 2))
+        #expect(
+            eventTexts(ring) == [
+                "Reset: released 0 bytes", "Allocated 100 from 0 to 99", "Allocated 20 from 128 to 147",
+                "Reset: released 148 bytes", "Allocated 100 from 0 to 99",
+            ])
         let generations = ring.events(after: 0).map(\.generation)
         #expect(generations == [1, 1, 1, 2, 2])
     }
@@ -145,27 +152,36 @@ import Testing
         let arena = kind.make(.fixed(capacity: 1024))
         #expect(arena.stats == ArenaStats(capacity: 1024, limit: 1024, chunks: 1))
         _ = try arena.allocate(byteCount: 16, alignment: 8)
-        _ = try arena.allocate(byteCount: 3, alignment: 64)       // 64...66, padding 48
+        _ = try arena.allocate(byteCount: 3, alignment: 64)  // 64...66, padding 48
         let mark = arena.checkpoint()
-        _ = try arena.allocate(byteCount: 100, alignment: 1)      // 67...166
+        _ = try arena.allocate(byteCount: 100, alignment: 1)  // 67...166
         #expect(try arena.rewind(to: mark) == 100)
-        _ = try arena.allocate(byteCount: 10, alignment: 16)      // 80...89, padding 13
+        _ = try arena.allocate(byteCount: 10, alignment: 16)  // 80...89, padding 13
         _ = arenaError { try arena.allocate(byteCount: 2000, alignment: 1) }
-        #expect(arena.stats == ArenaStats(
-            capacity: 1024, limit: 1024, used: 90, highWaterMark: 167, highWaterMarkSinceReset: 167, allocations: 4,
-            allocatedBytes: 129, paddingBytes: 61, lifetimeAllocations: 4, lifetimeAllocatedBytes: 129,
-            lifetimePaddingBytes: 61, failedAllocations: 1, resets: 0, rewinds: 1, chunks: 1, generation: 0))
+        #expect(
+            arena.stats
+                == ArenaStats(
+                    capacity: 1024, limit: 1024, used: 90, highWaterMark: 167, highWaterMarkSinceReset: 167,
+                    allocations: 4,
+                    allocatedBytes: 129, paddingBytes: 61, lifetimeAllocations: 4, lifetimeAllocatedBytes: 129,
+                    lifetimePaddingBytes: 61, failedAllocations: 1, resets: 0, rewinds: 1, chunks: 1, generation: 0))
         #expect(arena.reset() == 90)
-        #expect(arena.stats == ArenaStats(
-            capacity: 1024, limit: 1024, used: 0, highWaterMark: 167, highWaterMarkSinceReset: 0, allocations: 0,
-            allocatedBytes: 0, paddingBytes: 0, lifetimeAllocations: 4, lifetimeAllocatedBytes: 129,
-            lifetimePaddingBytes: 61, failedAllocations: 1, resets: 1, rewinds: 1, chunks: 1, generation: 1))
+        #expect(
+            arena.stats
+                == ArenaStats(
+                    capacity: 1024, limit: 1024, used: 0, highWaterMark: 167, highWaterMarkSinceReset: 0,
+                    allocations: 0,
+                    allocatedBytes: 0, paddingBytes: 0, lifetimeAllocations: 4, lifetimeAllocatedBytes: 129,
+                    lifetimePaddingBytes: 61, failedAllocations: 1, resets: 1, rewinds: 1, chunks: 1, generation: 1))
         _ = try arena.allocate(byteCount: 5, alignment: 1)
         _ = try arena.allocate(byteCount: 1, alignment: 4)
-        #expect(arena.stats == ArenaStats(
-            capacity: 1024, limit: 1024, used: 9, highWaterMark: 167, highWaterMarkSinceReset: 9, allocations: 2,
-            allocatedBytes: 6, paddingBytes: 3, lifetimeAllocations: 6, lifetimeAllocatedBytes: 135,
-            lifetimePaddingBytes: 64, failedAllocations: 1, resets: 1, rewinds: 1, chunks: 1, generation: 1))
+        #expect(
+            arena.stats
+                == ArenaStats(
+                    capacity: 1024, limit: 1024, used: 9, highWaterMark: 167, highWaterMarkSinceReset: 9,
+                    allocations: 2,
+                    allocatedBytes: 6, paddingBytes: 3, lifetimeAllocations: 6, lifetimeAllocatedBytes: 135,
+                    lifetimePaddingBytes: 64, failedAllocations: 1, resets: 1, rewinds: 1, chunks: 1, generation: 1))
     }
 
     @Test(arguments: ArenaKind.allCases)
@@ -199,11 +215,12 @@ import Testing
         try arena.rewind(to: mark)
         arena.reset()
         let batch = ring.events(after: 0)
-        #expect(batch.map { "\($0)" } == [
-            "Allocated 16 from 0 to 15", "Allocated 0 at 16", "Allocated 0 at 32", "Allocated 968 from 32 to 999",
-            "Failed to allocate 2048 bytes (used 1000 of 1024)", "Rewound to 32: released 968 bytes",
-            "Reset: released 32 bytes",
-        ])
+        #expect(
+            batch.map { "\($0)" } == [
+                "Allocated 16 from 0 to 15", "Allocated 0 at 16", "Allocated 0 at 32", "Allocated 968 from 32 to 999",
+                "Failed to allocate 2048 bytes (used 1000 of 1024)", "Rewound to 32: released 968 bytes",
+                "Reset: released 32 bytes",
+            ])
         #expect(batch.map(\.kind) == [.allocation, .allocation, .allocation, .allocation, .failure, .rewind, .reset])
         #expect(batch.map(\.sequence) == Array(1...7))
         #expect(batch.allSatisfy { $0.arenaID == arena.id })
@@ -268,19 +285,26 @@ import Testing
     @Test func policyDescriptionsAndProblems() {
         #expect(ArenaPolicy.fixed(capacity: 64).description == "fixed(capacity: 64)")
         #expect(ArenaPolicy.growing(initialChunk: 8, limit: 64).description == "growing(initialChunk: 8, limit: 64)")
-        #expect(ArenaPolicy.fixed(capacity: 64).name == "fixed" && ArenaPolicy.growing(initialChunk: 1, limit: 1).name == "growing")
-        #expect(ArenaPolicy.fixed(capacity: 64).reservedBytes == 64 && ArenaPolicy.fixed(capacity: 64).initialCapacity == 64)
+        #expect(
+            ArenaPolicy.fixed(capacity: 64).name == "fixed"
+                && ArenaPolicy.growing(initialChunk: 1, limit: 1).name == "growing")
+        #expect(
+            ArenaPolicy.fixed(capacity: 64).reservedBytes == 64 && ArenaPolicy.fixed(capacity: 64).initialCapacity == 64
+        )
         #expect(ArenaPolicy.growing(initialChunk: 8, limit: 64).reservedBytes == 64)
         #expect(ArenaPolicy.growing(initialChunk: 8, limit: 64).initialCapacity == 8)
         #expect(ArenaPolicy.fixed(capacity: 1).problem == nil)
         #expect(ArenaPolicy.growing(initialChunk: 64, limit: 64).problem == nil)
         #expect(ArenaPolicy.fixed(capacity: 0).problem == "capacity must be at least 1 byte, got 0")
         #expect(ArenaPolicy.fixed(capacity: 1 << 40).problem == "capacity must be at most \((1 << 40) - 1) bytes")
-        #expect(ArenaPolicy.growing(initialChunk: 0, limit: 64).problem == "initial chunk must be at least 1 byte, got 0")
-        #expect(ArenaPolicy.growing(initialChunk: 65, limit: 64).problem
-            == "initial chunk (65) is larger than the limit (64)")
-        #expect(ArenaPolicy.growing(initialChunk: 1, limit: 1 << 40).problem
-            == "limit must be at most \((1 << 40) - 1) bytes")
+        #expect(
+            ArenaPolicy.growing(initialChunk: 0, limit: 64).problem == "initial chunk must be at least 1 byte, got 0")
+        #expect(
+            ArenaPolicy.growing(initialChunk: 65, limit: 64).problem
+                == "initial chunk (65) is larger than the limit (64)")
+        #expect(
+            ArenaPolicy.growing(initialChunk: 1, limit: 1 << 40).problem
+                == "limit must be at most \((1 << 40) - 1) bytes")
     }
 
     @Test func errorCodesHaveStableSnakeCaseNames() {
@@ -288,11 +312,12 @@ import Testing
             .arenaFull, .staleCheckpoint, .foreignCheckpoint, .invalidName, .duplicateName, .unknownArena,
             .tooManyArenas, .totalBudgetExceeded, .arenaTooLarge, .arenaPinned, .invalidPolicy,
         ]
-        #expect(codes.map(\.description) == [
-            "arena_full", "stale_checkpoint", "foreign_checkpoint", "invalid_name", "duplicate_name",
-            "unknown_arena", "too_many_arenas", "total_budget_exceeded", "arena_too_large", "arena_pinned",
-            "invalid_policy",
-        ])
+        #expect(
+            codes.map(\.description) == [
+                "arena_full", "stale_checkpoint", "foreign_checkpoint", "invalid_name", "duplicate_name",
+                "unknown_arena", "too_many_arenas", "total_budget_exceeded", "arena_too_large", "arena_pinned",
+                "invalid_policy",
+            ])
         let error = ArenaError(code: .invalidName, message: "bad")
         #expect(error.description == "invalid_name: bad" && error.requested == nil && error.used == nil)
         #expect(error.capacity == nil)

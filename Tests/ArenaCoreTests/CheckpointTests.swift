@@ -32,9 +32,10 @@ private struct ScopeFailure: Error, Equatable {}
         let here = arena.checkpoint()
         #expect(try arena.rewind(to: here) == 0)
         #expect(arena.stats.rewinds == 2)
-        #expect(eventTexts(ring).filter { $0.hasPrefix("Rewound") } == [
-            "Rewound to 512: released 256 bytes", "Rewound to 712: released 0 bytes",
-        ])
+        #expect(
+            eventTexts(ring).filter { $0.hasPrefix("Rewound") } == [
+                "Rewound to 512: released 256 bytes", "Rewound to 712: released 0 bytes",
+            ])
     }
 
     @Test(arguments: ArenaKind.allCases)
@@ -103,9 +104,11 @@ private struct ScopeFailure: Error, Equatable {}
         _ = try arena.allocate(byteCount: 40, alignment: 1)
         let before = arena.stats
         let error = arenaError { try arena.rewind(to: mark) }
-        #expect(error == ArenaError(
-            code: .staleCheckpoint,
-            message: "the checkpoint is from generation 0; the arena was reset since and is at generation 1"))
+        #expect(
+            error
+                == ArenaError(
+                    code: .staleCheckpoint,
+                    message: "the checkpoint is from generation 0; the arena was reset since and is at generation 1"))
         #expect(error?.code.rawValue == "stale_checkpoint")
         #expect(arena.stats == before)
         // Even a checkpoint at offset 0 of an empty arena goes stale.
@@ -130,8 +133,10 @@ private struct ScopeFailure: Error, Equatable {}
         #expect(try arena.rewind(to: early) == 10)
         let before = arena.stats
         let error = arenaError { try arena.rewind(to: middle) }
-        #expect(error == ArenaError(
-            code: .staleCheckpoint, message: "the checkpoint at offset 20 was released by a later rewind"))
+        #expect(
+            error
+                == ArenaError(
+                    code: .staleCheckpoint, message: "the checkpoint at offset 20 was released by a later rewind"))
         #expect(arenaError { try arena.rewind(to: late) }?.code == .staleCheckpoint)
         #expect(arena.stats == before)
         // Allocating back past the stale positions does not revive them.
@@ -174,8 +179,11 @@ private struct ScopeFailure: Error, Equatable {}
         let before = arena.stats
         let mark = other.checkpoint()
         let error = arenaError { try arena.rewind(to: mark) }
-        #expect(error == ArenaError(
-            code: .foreignCheckpoint, message: "the checkpoint belongs to arena \(other.id), not arena \(arena.id)"))
+        #expect(
+            error
+                == ArenaError(
+                    code: .foreignCheckpoint,
+                    message: "the checkpoint belongs to arena \(other.id), not arena \(arena.id)"))
         #expect(error?.code.rawValue == "foreign_checkpoint")
         #expect(arena.stats == before)
         // Foreign wins over stale.

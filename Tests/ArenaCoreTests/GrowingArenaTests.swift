@@ -7,10 +7,13 @@ import Testing
     func chunksDoubleUpToTheLimit(kind: ArenaKind) throws {
         let ring = kind.makeRing()
         let arena = kind.make(.growing(initialChunk: 64, limit: 1000), trace: ring)
-        func expectLayout(_ capacity: Int, _ chunks: Int, _ used: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectLayout(
+            _ capacity: Int, _ chunks: Int, _ used: Int, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             let stats = arena.stats
-            #expect(stats.capacity == capacity && stats.chunks == chunks && stats.used == used,
-                    "\(stats)", sourceLocation: sourceLocation)
+            #expect(
+                stats.capacity == capacity && stats.chunks == chunks && stats.used == used,
+                "\(stats)", sourceLocation: sourceLocation)
         }
         expectLayout(64, 1, 0)
         #expect(try arena.allocation(byteCount: 50, alignment: 8).offset == 0)
@@ -39,18 +42,21 @@ import Testing
         let zero = arenaError { try arena.allocate(byteCount: 0, alignment: 64) }
         #expect(zero?.requested == 0 && zero?.used == 756 && zero?.capacity == 1000)
         let stats = arena.stats
-        #expect(stats == ArenaStats(
-            capacity: 1000, limit: 1000, used: 756, highWaterMark: 756, highWaterMarkSinceReset: 756,
-            allocations: 9, allocatedBytes: 750, paddingBytes: 6, lifetimeAllocations: 9,
-            lifetimeAllocatedBytes: 750, lifetimePaddingBytes: 6, failedAllocations: 3, resets: 0, rewinds: 0,
-            chunks: 5, generation: 0))
-        #expect(eventTexts(ring) == [
-            "Allocated 50 from 0 to 49", "Allocated 50 from 50 to 99", "Allocated 50 from 106 to 155",
-            "Allocated 50 from 156 to 205", "Failed to allocate 900 bytes (used 206 of 1000)",
-            "Allocated 500 from 206 to 705", "Allocated 10 from 706 to 715", "Allocated 10 from 716 to 725",
-            "Failed to allocate 40 bytes (used 726 of 1000)", "Allocated 30 from 726 to 755", "Allocated 0 at 756",
-            "Failed to allocate 0 bytes (used 756 of 1000)",
-        ])
+        #expect(
+            stats
+                == ArenaStats(
+                    capacity: 1000, limit: 1000, used: 756, highWaterMark: 756, highWaterMarkSinceReset: 756,
+                    allocations: 9, allocatedBytes: 750, paddingBytes: 6, lifetimeAllocations: 9,
+                    lifetimeAllocatedBytes: 750, lifetimePaddingBytes: 6, failedAllocations: 3, resets: 0, rewinds: 0,
+                    chunks: 5, generation: 0))
+        #expect(
+            eventTexts(ring) == [
+                "Allocated 50 from 0 to 49", "Allocated 50 from 50 to 99", "Allocated 50 from 106 to 155",
+                "Allocated 50 from 156 to 205", "Failed to allocate 900 bytes (used 206 of 1000)",
+                "Allocated 500 from 206 to 705", "Allocated 10 from 706 to 715", "Allocated 10 from 716 to 725",
+                "Failed to allocate 40 bytes (used 726 of 1000)", "Allocated 30 from 726 to 755", "Allocated 0 at 756",
+                "Failed to allocate 0 bytes (used 756 of 1000)",
+            ])
         // Reset keeps the largest chunk (512 bytes) and nothing else.
         #expect(arena.reset() == 756)
         expectLayout(512, 1, 0)
@@ -66,13 +72,13 @@ import Testing
         let arena = kind.make(.growing(initialChunk: 64, limit: 300))
         _ = try arena.allocate(byteCount: 64, alignment: 1)
         _ = try arena.allocate(byteCount: 200, alignment: 1)  // chunk of max(128, 200)
-        _ = try arena.allocate(byteCount: 30, alignment: 1)   // chunk clipped to 300 - 264 = 36
+        _ = try arena.allocate(byteCount: 30, alignment: 1)  // chunk clipped to 300 - 264 = 36
         #expect(arena.stats.capacity == 300 && arena.stats.chunks == 3)
         #expect(arena.reset() == 294)
         #expect(arena.stats.capacity == 200 && arena.stats.chunks == 1)
         let p = try arena.allocation(byteCount: 200, alignment: 1)
         #expect(p.offset == 0 && arena.stats.chunks == 1)
-        _ = try arena.allocate(byteCount: 1, alignment: 1)    // min(400, 300 - 200)
+        _ = try arena.allocate(byteCount: 1, alignment: 1)  // min(400, 300 - 200)
         #expect(arena.stats.capacity == 300 && arena.stats.chunks == 2)
     }
 
@@ -82,7 +88,7 @@ import Testing
         _ = try arena.allocate(byteCount: 1, alignment: 1)
         #expect(try arena.allocation(byteCount: 1000, alignment: 1).offset == 1)
         #expect(arena.stats.capacity == 1064)
-        _ = try arena.allocate(byteCount: 1, alignment: 1)    // the 1000-byte chunk is full: 2000 more
+        _ = try arena.allocate(byteCount: 1, alignment: 1)  // the 1000-byte chunk is full: 2000 more
         #expect(arena.stats.capacity == 3064 && arena.stats.used == 1002)
     }
 
@@ -126,8 +132,8 @@ import Testing
         let arena = kind.make(.growing(initialChunk: 64, limit: 1 << 20))
         _ = try arena.allocate(byteCount: 10, alignment: 1)
         let mark = arena.checkpoint()
-        _ = try arena.allocate(byteCount: 100, alignment: 1)   // chunk of 128
-        _ = try arena.allocate(byteCount: 100, alignment: 1)   // chunk of 256
+        _ = try arena.allocate(byteCount: 100, alignment: 1)  // chunk of 128
+        _ = try arena.allocate(byteCount: 100, alignment: 1)  // chunk of 256
         #expect(arena.stats.chunks == 3 && arena.stats.capacity == 448 && arena.stats.used == 210)
         #expect(try arena.rewind(to: mark) == 200)
         #expect(arena.stats.chunks == 1 && arena.stats.capacity == 64 && arena.stats.used == 10)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ArenaCore
 
 /// `_checkInvariants()` is what the model tests call after every step; it must be able to fail, and the bounds it

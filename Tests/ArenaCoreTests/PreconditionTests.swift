@@ -30,7 +30,8 @@ import Testing
 
     @Test func alignmentAboveTheMaximumTraps() async {
         await #expect(processExitsWith: .failure) {
-            _ = try? BumpArena(policy: .fixed(capacity: 64)).allocate(byteCount: 1, alignment: BumpArena.maxAlignment * 2)
+            _ = try? BumpArena(policy: .fixed(capacity: 64)).allocate(
+                byteCount: 1, alignment: BumpArena.maxAlignment * 2)
         }
         await #expect(processExitsWith: .failure) {
             _ = try? LocalArena(policy: .fixed(capacity: 64)).allocation(byteCount: 0, alignment: 1 << 40)

@@ -1,6 +1,7 @@
-@testable import ArenaCore
 import Synchronization
 import Testing
+
+@testable import ArenaCore
 
 /// A single-writer ring marks no slot as being written: readers detect a slot being overwritten from the
 /// head, which the writer moves first. These tests race one writer with readers on tiny rings, where every
@@ -8,8 +9,9 @@ import Testing
 @Suite struct SingleWriterRingTests {
     /// Every field of event `n` is derived from `n`, so a torn read shows as a mismatch.
     static func record(_ ring: TraceRing, _ n: UInt64) {
-        ring.record(kind: .allocation, arenaID: UInt32(truncatingIfNeeded: n), size: Int(n), alignment: 1 << Int(n % 13),
-                    start: Int(n) &* 3, end: 0, generation: n &* 7)
+        ring.record(
+            kind: .allocation, arenaID: UInt32(truncatingIfNeeded: n), size: Int(n), alignment: 1 << Int(n % 13),
+            start: Int(n) &* 3, end: 0, generation: n &* 7)
     }
 
     static func isIntact(_ event: AllocationEvent) -> Bool {

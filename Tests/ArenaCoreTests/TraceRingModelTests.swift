@@ -54,7 +54,9 @@ struct RingStep: CustomStringConvertible, Sendable {
             var model = TraceRingModel(requestedCapacity: requested)
             #expect(ring.capacity == model.capacity && ring.singleWriter == singleWriter)
             // A single-writer ring may still be written by several local arenas on one thread.
-            let writers = [EventWriter(ring: ring, shared: !singleWriter), EventWriter(ring: ring, shared: !singleWriter)]
+            let writers = [
+                EventWriter(ring: ring, shared: !singleWriter), EventWriter(ring: ring, shared: !singleWriter),
+            ]
             var owners: [UInt32] = []
             var readerNext: UInt64 = 0
             for (index, step) in program.enumerated() {
@@ -73,13 +75,15 @@ struct RingStep: CustomStringConvertible, Sendable {
                 let limit = [Int.max, 0, 1, step.pick % (2 * model.capacity + 1), model.capacity][step.limitChoice]
                 let batch = ring.events(after: after, limit: limit)
                 let expected = model.events(after: after, limit: limit)
-                let ok = ring.lastSequence == model.lastSequence && ring.overwritten == model.overwritten
+                let ok =
+                    ring.lastSequence == model.lastSequence && ring.overwritten == model.overwritten
                     && batch.missed == expected.missed && batch.next == expected.next
                     && batch.map(\.sequence) == expected.events.map(\.0)
                     && batch.map({ "\($0)" }) == expected.events.map(\.1)
                     && batch.allSatisfy({ $0.arenaID == owners[Int($0.sequence) - 1] })
                 if !ok {
-                    Issue.record("""
+                    Issue.record(
+                        """
                         step \(index): events(after: \(after), limit: \(limit)) on capacity \(model.capacity), \
                         last \(ring.lastSequence) (model \(model.lastSequence)), overwritten \(ring.overwritten) \
                         (model \(model.overwritten))

@@ -14,7 +14,8 @@ final class EventWriter {
     private static let capacity = 4096
 
     init(ring: TraceRing, shared: Bool) {
-        arena = shared
+        arena =
+            shared
             ? BumpArena(policy: .fixed(capacity: Self.capacity), trace: ring)
             : LocalArena(policy: .fixed(capacity: Self.capacity), trace: ring)
     }
@@ -40,8 +41,10 @@ final class EventWriter {
 
 /// The ring's public behaviour on hand-picked cases.
 @Suite struct TraceRingTests {
-    @Test(arguments: [(1, 1), (2, 2), (3, 4), (4, 4), (5, 8), (7, 8), (8, 8), (9, 16), (1000, 1024), (4096, 4096),
-                      (4097, 8192)])
+    @Test(arguments: [
+        (1, 1), (2, 2), (3, 4), (4, 4), (5, 8), (7, 8), (8, 8), (9, 16), (1000, 1024), (4096, 4096),
+        (4097, 8192),
+    ])
     func capacityIsRoundedUpToAPowerOfTwo(requested: Int, rounded: Int) {
         #expect(TraceRing(capacity: requested).capacity == rounded)
         #expect(TraceRing(capacity: requested, singleWriter: true).capacity == rounded)
@@ -138,9 +141,11 @@ final class EventWriter {
         b.reset()
         let batch = ring.events(after: 0)
         #expect(batch.map(\.arenaID) == [a.id, b.id, a.id, b.id])
-        #expect(batch.map { "\($0)" } == [
-            "Allocated 8 from 0 to 7", "Allocated 4 from 0 to 3", "Allocated 8 from 8 to 15", "Reset: released 4 bytes",
-        ])
+        #expect(
+            batch.map { "\($0)" } == [
+                "Allocated 8 from 0 to 7", "Allocated 4 from 0 to 3", "Allocated 8 from 8 to 15",
+                "Reset: released 4 bytes",
+            ])
         #expect(batch.map(\.generation) == [0, 0, 0, 1])
     }
 
@@ -161,8 +166,9 @@ final class EventWriter {
     }
 
     @Test func batchesAreCollections() {
-        let event = AllocationEvent(sequence: 3, arenaID: 9, kind: .allocation, size: 16, alignment: 8, start: 0,
-                                    end: 15, generation: 0, timestamp: 1)
+        let event = AllocationEvent(
+            sequence: 3, arenaID: 9, kind: .allocation, size: 16, alignment: 8, start: 0,
+            end: 15, generation: 0, timestamp: 1)
         let batch = TraceBatch(events: [event, event], missed: 2, next: 3)
         #expect(batch.count == 2 && batch.startIndex == 0 && batch.endIndex == 2 && batch[1] == event)
         #expect(batch.events == [event, event] && batch.missed == 2 && batch.next == 3)
@@ -172,14 +178,17 @@ final class EventWriter {
         zero.start = 16
         zero.end = 15
         #expect("\(zero)" == "Allocated 0 at 16")
-        let failure = AllocationEvent(sequence: 1, arenaID: 1, kind: .failure, size: 2048, alignment: 8, start: 1000,
-                                      end: 1024, generation: 0, timestamp: 0)
+        let failure = AllocationEvent(
+            sequence: 1, arenaID: 1, kind: .failure, size: 2048, alignment: 8, start: 1000,
+            end: 1024, generation: 0, timestamp: 0)
         #expect("\(failure)" == "Failed to allocate 2048 bytes (used 1000 of 1024)")
-        let reset = AllocationEvent(sequence: 1, arenaID: 1, kind: .reset, size: 1024, alignment: 1, start: 0,
-                                    end: 1023, generation: 1, timestamp: 0)
+        let reset = AllocationEvent(
+            sequence: 1, arenaID: 1, kind: .reset, size: 1024, alignment: 1, start: 0,
+            end: 1023, generation: 1, timestamp: 0)
         #expect("\(reset)" == "Reset: released 1024 bytes")
-        let rewind = AllocationEvent(sequence: 1, arenaID: 1, kind: .rewind, size: 256, alignment: 1, start: 512,
-                                     end: 767, generation: 0, timestamp: 0)
+        let rewind = AllocationEvent(
+            sequence: 1, arenaID: 1, kind: .rewind, size: 256, alignment: 1, start: 512,
+            end: 767, generation: 0, timestamp: 0)
         #expect("\(rewind)" == "Rewound to 512: released 256 bytes")
     }
 

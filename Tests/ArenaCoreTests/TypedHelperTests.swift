@@ -50,9 +50,11 @@ private struct Padded {
         // Every one of them threw `.arenaFull`, so every one is a failed allocation, and traced as one.
         let stats = arena.stats
         #expect(stats.failedAllocations == 4 && stats.used == 10 && stats.allocations == 1)
-        #expect(eventTexts(ring) == ["Allocated 10 from 0 to 9"] + Array(
-            repeating: "Failed to allocate \(Int.max) bytes (used 10 of 1024)", count: 3)
-            + ["Failed to allocate \((Int.max / 8) * 8) bytes (used 10 of 1024)"])
+        #expect(
+            eventTexts(ring) == ["Allocated 10 from 0 to 9"]
+                + Array(
+                    repeating: "Failed to allocate \(Int.max) bytes (used 10 of 1024)", count: 3)
+                + ["Failed to allocate \((Int.max / 8) * 8) bytes (used 10 of 1024)"])
     }
 
     @Test(arguments: ArenaKind.allCases)
@@ -125,10 +127,11 @@ private struct Padded {
         arena.withCheckpoint { _ = try? arena.allocate(byteCount: 100, alignment: 1) }
         #expect(arena.stats.used == 67)
         #expect(arena.reset() == 67)
-        #expect(eventTexts(ring) == [
-            "Allocated 16 from 0 to 15", "Allocated 3 from 64 to 66", "Allocated 100 from 67 to 166",
-            "Rewound to 67: released 100 bytes", "Reset: released 67 bytes",
-        ])
+        #expect(
+            eventTexts(ring) == [
+                "Allocated 16 from 0 to 15", "Allocated 3 from 64 to 66", "Allocated 100 from 67 to 166",
+                "Rewound to 67: released 100 bytes", "Reset: released 67 bytes",
+            ])
         let scratch = LocalArena(policy: .growing(initialChunk: 4096, limit: 1 << 20))
         #expect(Array(try scratch.copy([1, 2, 3])) == [1, 2, 3])
         #expect(Array(try scratch.copy("frame-7")) == Array("frame-7".utf8))

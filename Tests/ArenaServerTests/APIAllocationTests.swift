@@ -2,12 +2,13 @@ import ArenaCore
 import Dispatch
 import Synchronization
 import Testing
-@testable import ArenaServer
 
-/// `POST /arenas/{name}/allocations` in-process.
+@testable import ArenaHTTP
+
+/// `POST /arenas/{name}/allocations`, in process and live.
 @Suite struct APIAllocationTests {
-    @Test func singleAllocation() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func singleAllocation(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let response = api.post("/arenas/request/allocations", json: #"{"size":16,"align":8}"#)
         #expect(response.status.code == 201)
         let json = try response.json()
@@ -32,8 +33,8 @@ import Testing
         #expect(stats["lifetime_allocations"]?.int == 1)
     }
 
-    @Test func alignDefaultsToEight() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func alignDefaultsToEight(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":1}"#)
         let second = try api.allocate("request", #"{"size":1}"#)
         #expect(second.first?["start"]?.int == 8)
@@ -41,8 +42,8 @@ import Testing
         #expect(try api.arena("request")["stats"]?["padding_bytes"]?.int == 7)
     }
 
-    @Test func explicitAlignments() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func explicitAlignments(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":3,"align":1}"#)
         #expect(try api.allocate("request", #"{"size":3,"align":1}"#).first?["start"]?.int == 3)
         let aligned = try api.allocate("request", #"{"size":8,"align":4096}"#)
@@ -57,8 +58,8 @@ import Testing
         #expect(padding < 1_048_576 && widest["start"]?.int == 1 + padding)
     }
 
-    @Test func batchAllocation() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func batchAllocation(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let response = api.post("/arenas/request/allocations", json: #"{"sizes":[16,3,100],"align":8}"#)
         #expect(response.status.code == 201)
         let allocations = try #require(try response.json()["allocations"]?.array)
@@ -73,61 +74,66 @@ import Testing
         #expect(stats["used_bytes"]?.int == 124)
     }
 
-    @Test func batchOfExactlyMaxBatchIsAccepted() throws {
-        let api = try APIHarness { $0.limits.maxBatch = 4 }
+    @Test(arguments: Transport.allCases) func batchOfExactlyMaxBatchIsAccepted(_ transport: Transport) throws {
+        let api = try TestClient(transport) { $0.limits.maxBatch = 4 }
         #expect(try api.allocate("request", #"{"sizes":[1,1,1,1]}"#).count == 4)
     }
 
-    @Test func batchOverMaxBatchIs400() throws {
-        let api = try APIHarness { $0.limits.maxBatch = 4 }
+    @Test(arguments: Transport.allCases) func batchOverMaxBatchIs400(_ transport: Transport) throws {
+        let api = try TestClient(transport) { $0.limits.maxBatch = 4 }
         let response = api.post("/arenas/request/allocations", json: #"{"sizes":[1,1,1,1,1]}"#)
         expectError(response, status: 400, code: "batch_too_large", mentions: ["5", "4"])
         #expect(try api.arena("request")["stats"]?["allocations"]?.int == 0, "nothing of a refused batch is made")
     }
 
-    @Test(arguments: [
-        (#"{"size":16,"align":3}"#, ["'align'", "power of two", "3"]),
-        (#"{"size":16,"align":0}"#, ["'align'", "power of two", "0"]),
-        (#"{"size":16,"align":2097152}"#, ["'align'", "2097152", "1048576"]),
-        (#"{"size":16,"align":-8}"#, ["'align'", "negative"]),
-        (#"{"size":16,"align":"8"}"#, ["'align'", "whole number"]),
-        (#"{"size":16,"align":8.5}"#, ["'align'", "whole number"]),
-        (#"{"size":16,"sizes":[16]}"#, ["'size'", "'sizes'", "not both"]),
-        (#"{}"#, ["'size'", "'sizes'"]),
-        (#"{"align":8}"#, ["'size'", "'sizes'"]),
-        (#"{"sizes":[]}"#, ["'sizes'", "empty"]),
-        (#"{"sizes":16}"#, ["'sizes'", "array"]),
-        (#"{"sizes":[16,-1]}"#, ["'sizes[1]'", "negative"]),
-        (#"{"sizes":[16,"8"]}"#, ["'sizes[1]'", "whole number"]),
-        (#"{"sizes":[1.5]}"#, ["'sizes[0]'", "whole number"]),
-        (#"{"size":-1}"#, ["'size'", "negative"]),
-        (#"{"size":"16"}"#, ["'size'", "whole number"]),
-        (#"{"size":16.0}"#, ["'size'", "whole number"]),
-        (#"{"size":9223372036854775808}"#, ["'size'", "too large"]),
-        (#"{"size":true}"#, ["'size'", "whole number"]),
-        (#"{"size":16,"alignment":8}"#, ["unknown field 'alignment'"]),
-    ])
-    func badRequestIs400(body: String, mentions: [String]) throws {
-        let api = try APIHarness()
+    @Test(
+        arguments: Transport.allCases,
+        [
+            (#"{"size":16,"align":3}"#, ["'align'", "power of two", "3"]),
+            (#"{"size":16,"align":0}"#, ["'align'", "power of two", "0"]),
+            (#"{"size":16,"align":2097152}"#, ["'align'", "2097152", "1048576"]),
+            (#"{"size":16,"align":-8}"#, ["'align'", "negative"]),
+            (#"{"size":16,"align":"8"}"#, ["'align'", "whole number"]),
+            (#"{"size":16,"align":8.5}"#, ["'align'", "whole number"]),
+            (#"{"size":16,"sizes":[16]}"#, ["'size'", "'sizes'", "not both"]),
+            (#"{}"#, ["'size'", "'sizes'"]),
+            (#"{"align":8}"#, ["'size'", "'sizes'"]),
+            (#"{"sizes":[]}"#, ["'sizes'", "empty"]),
+            (#"{"sizes":16}"#, ["'sizes'", "array"]),
+            (#"{"sizes":[16,-1]}"#, ["'sizes[1]'", "negative"]),
+            (#"{"sizes":[16,"8"]}"#, ["'sizes[1]'", "whole number"]),
+            (#"{"sizes":[1.5]}"#, ["'sizes[0]'", "whole number"]),
+            (#"{"size":-1}"#, ["'size'", "negative"]),
+            (#"{"size":"16"}"#, ["'size'", "whole number"]),
+            (#"{"size":16.0}"#, ["'size'", "whole number"]),
+            (#"{"size":9223372036854775808}"#, ["'size'", "too large"]),
+            (#"{"size":true}"#, ["'size'", "whole number"]),
+            (#"{"size":16,"alignment":8}"#, ["unknown field 'alignment'"]),
+        ])
+    func badRequestIs400(_ transport: Transport, _ example: (body: String, mentions: [String])) throws {
+        let (body, mentions) = example
+        let api = try TestClient(transport)
         let response = api.post("/arenas/request/allocations", json: body)
         expectError(response, status: 400, code: "bad_field", mentions: mentions)
         #expect(try api.arena("request")["stats"]?["used_bytes"]?.int == 0)
     }
 
-    @Test func malformedBodiesAre400Or415() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func malformedBodiesAre400Or415(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         expectError(api.post("/arenas/request/allocations", json: ""), status: 400, code: "bad_json")
         expectError(api.post("/arenas/request/allocations", json: "[16]"), status: 400, code: "bad_json")
         expectError(api.post("/arenas/request/allocations", json: #"{"size":16"#), status: 400, code: "bad_json")
-        expectError(api.post("/arenas/request/allocations", json: #"{"size":16}"#,
-                             headers: ["Content-Type": "text/plain"]),
-                    status: 415, code: "unsupported_media_type")
+        expectError(
+            api.post(
+                "/arenas/request/allocations", json: #"{"size":16}"#,
+                headers: ["Content-Type": "text/plain"]),
+            status: 415, code: "unsupported_media_type")
     }
 
     /// A zero-byte allocation takes the alignment padding and no bytes: it reports the aligned offset as `start`,
     /// `end == start - 1` (an empty inclusive range) and size 0, and is traced as `Allocated 0 at N`.
-    @Test func zeroSizeAllocation() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func zeroSizeAllocation(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":3}"#)
         let zero = try #require(try api.allocate("request", #"{"size":0}"#).first)
         #expect(zero["start"]?.int == 8)
@@ -143,8 +149,8 @@ import Testing
         #expect(lines == ["Allocated 3 from 0 to 2", "Allocated 0 at 8", "Allocated 1 from 8 to 8"])
     }
 
-    @Test func fullArenaIs507WithNumbersAndPartialBatch() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func fullArenaIs507WithNumbersAndPartialBatch(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"small","capacity":64}"#)
         let response = api.post("/arenas/small/allocations", json: #"{"sizes":[16,16,64,8]}"#)
         expectError(response, status: 507, code: "arena_full", mentions: ["64", "32"])
@@ -160,14 +166,17 @@ import Testing
         #expect(stats["allocations"]?.int == 2)
         #expect(stats["failed_allocations"]?.int == 1)
         let lines = api.get("/arenas/small/events?format=text").text.split(separator: "\n")
-        #expect(lines == ["Allocated 16 from 0 to 15", "Allocated 16 from 16 to 31",
-                          "Failed to allocate 64 bytes (used 32 of 64)"])
+        #expect(
+            lines == [
+                "Allocated 16 from 0 to 15", "Allocated 16 from 16 to 31",
+                "Failed to allocate 64 bytes (used 32 of 64)",
+            ])
         let failure = try #require(try api.get("/arenas/small/events").json()["events"]?[2])
         #expect(failure["kind"]?.string == "failure")
     }
 
-    @Test func singleAllocationTooLargeIs507() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func singleAllocationTooLargeIs507(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let response = api.post("/arenas/request/allocations", json: #"{"size":65537}"#)
         expectError(response, status: 507, code: "arena_full", mentions: ["65537"])
         let json = try response.json()
@@ -177,16 +186,16 @@ import Testing
         #expect(json["allocations"]?.array?.isEmpty == true)
     }
 
-    @Test(arguments: ["request", "frame"])
-    func hugeSizeIs507NotACrash(arena: String) throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases, ["request", "frame"])
+    func hugeSizeIs507NotACrash(_ transport: Transport, arena: String) throws {
+        let api = try TestClient(transport)
         let response = api.post("/arenas/\(arena)/allocations", json: #"{"size":9223372036854775807}"#)
         expectError(response, status: 507, code: "arena_full")
         #expect(try response.json()["requested"]?.int == Int.max)
     }
 
-    @Test func growingArenaFullAtItsLimit() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func growingArenaFullAtItsLimit(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"grow","policy":"growing","initial_chunk":64,"limit":256}"#)
         try api.allocate("grow", #"{"sizes":[64,128]}"#)
         let response = api.post("/arenas/grow/allocations", json: #"{"size":128}"#)
@@ -194,8 +203,8 @@ import Testing
         #expect(try response.json()["capacity"]?.int == 256)
     }
 
-    @Test func allocationsCarryTheGeneration() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func allocationsCarryTheGeneration(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         #expect(api.post("/arenas/request/reset").status.code == 200)
         let response = api.post("/arenas/request/allocations", json: #"{"size":16}"#)
@@ -205,24 +214,22 @@ import Testing
         #expect(json["allocations"]?[0]?["start"]?.int == 0)
     }
 
-    @Test func untracedArenaAllocates() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func untracedArenaAllocates(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(try api.allocate("scratch", #"{"size":16}"#).first?["end"]?.int == 15)
     }
 
-    @Test func concurrentAllocationsNeverOverlap() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func concurrentAllocationsNeverOverlap(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let ranges = Mutex<[(start: Int, end: Int)]>([])
         let failures = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 4) { client in
             for index in 0..<50 {
                 let size = 1 + (client * 50 + index) % 61
-                let response = api.api.handle(HTTPRequest(
-                    method: .post, path: "/arenas/request/allocations", headers: ["Content-Type": "application/json"],
-                    body: Array(#"{"size":\#(size)}"#.utf8)))
+                let response = api.post("/arenas/request/allocations", json: #"{"size":\#(size)}"#)
                 guard response.status.code == 201, let json = try? JSON.parse(response.bytes),
-                      let start = json["allocations"]?[0]?["start"]?.int,
-                      let end = json["allocations"]?[0]?["end"]?.int, end - start + 1 == size
+                    let start = json["allocations"]?[0]?["start"]?.int,
+                    let end = json["allocations"]?[0]?["end"]?.int, end - start + 1 == size
                 else {
                     failures.add(1, ordering: .relaxed)
                     continue

@@ -1,16 +1,18 @@
 import ArenaCore
 import Testing
-@testable import ArenaServer
 
-/// Blobs, resets, checkpoints and rewinds in-process.
+@testable import ArenaHTTP
+
+/// Blobs, resets, checkpoints and rewinds, in process and live.
 @Suite struct APIBlobCheckpointTests {
     /// Every byte value, zeros included, twice.
     static let binary: [UInt8] = [0, 0] + (0...255).map { UInt8($0) } + [0] + (0...255).reversed().map { UInt8($0) }
 
-    @Test func blobRoundTripsExactBytes() throws {
-        let api = try APIHarness()
-        let response = api.post("/arenas/request/blobs", bytes: Self.binary,
-                                headers: ["Content-Type": "application/octet-stream"])
+    @Test(arguments: Transport.allCases) func blobRoundTripsExactBytes(_ transport: Transport) throws {
+        let api = try TestClient(transport)
+        let response = api.post(
+            "/arenas/request/blobs", bytes: Self.binary,
+            headers: ["Content-Type": "application/octet-stream"])
         #expect(response.status.code == 201)
         let json = try response.json()
         #expect(json["arena"]?.string == "request")
@@ -32,12 +34,13 @@ import Testing
         let stats = try #require(try api.arena("request")["stats"])
         #expect(stats["used_bytes"]?.int == Self.binary.count)
         #expect(stats["allocations"]?.int == 1)
-        #expect(api.get("/arenas/request/events?format=text").text
-            == "Allocated \(Self.binary.count) from 0 to \(Self.binary.count - 1)\n")
+        #expect(
+            api.get("/arenas/request/events?format=text").text
+                == "Allocated \(Self.binary.count) from 0 to \(Self.binary.count - 1)\n")
     }
 
-    @Test func blobsGetIncreasingIdsAndKeepTheirBytes() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobsGetIncreasingIdsAndKeepTheirBytes(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         var urls: [String] = []
         for index in 0..<5 {
             let response = api.post("/arenas/frame/blobs", bytes: [UInt8](repeating: UInt8(index), count: 100 + index))
@@ -49,8 +52,8 @@ import Testing
         }
     }
 
-    @Test func blobAlignQuery() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobAlignQuery(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/blobs", bytes: [1]).status.code == 201)
         let aligned = try api.post("/arenas/request/blobs?align=64", bytes: [2, 3]).json()
         #expect(aligned["start"]?.int == 64)
@@ -58,20 +61,25 @@ import Testing
         #expect(try api.post("/arenas/request/blobs", bytes: [4]).json()["start"]?.int == 66)
     }
 
-    @Test(arguments: [("3", "3"), ("0", "0"), ("2097152", "2097152"), ("-8", "-8"), ("eight", "eight"), ("", "''")])
-    func blobBadAlignIs400(align: String, mentions: String) throws {
-        let response = try APIHarness().post("/arenas/request/blobs?align=\(align)", bytes: [1, 2, 3])
+    @Test(
+        arguments: Transport.allCases,
+        [
+            ("3", "3"), ("0", "0"), ("2097152", "2097152"), ("-8", "-8"), ("eight", "eight"), ("", "''"),
+        ])
+    func blobBadAlignIs400(_ transport: Transport, _ example: (align: String, mentions: String)) throws {
+        let (align, mentions) = example
+        let response = try TestClient(transport).post("/arenas/request/blobs?align=\(align)", bytes: [1, 2, 3])
         expectError(response, status: 400, code: "bad_field", mentions: ["'align'", mentions])
     }
 
-    @Test func emptyBlobIs400() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func emptyBlobIs400(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         expectError(api.post("/arenas/request/blobs", bytes: []), status: 400, code: "empty_body", mentions: ["empty"])
         #expect(try api.arena("request")["stats"]?["allocations"]?.int == 0)
     }
 
-    @Test func blobInFullArenaIs507() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobInFullArenaIs507(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"tiny","capacity":8}"#)
         let response = api.post("/arenas/tiny/blobs", bytes: [UInt8](repeating: 7, count: 9))
         expectError(response, status: 507, code: "arena_full", mentions: ["9"])
@@ -82,8 +90,8 @@ import Testing
         #expect(api.post("/arenas/tiny/blobs", bytes: [UInt8](repeating: 7, count: 8)).status.code == 201)
     }
 
-    @Test func blobIsGoneAfterReset() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobIsGoneAfterReset(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let url = try #require(try api.post("/arenas/request/blobs", bytes: [1, 2, 3]).json()["url"]?.string)
         #expect(api.post("/arenas/request/reset").status.code == 200)
         expectError(api.get(url), status: 410, code: "gone", mentions: ["reset"])
@@ -95,15 +103,15 @@ import Testing
         expectError(api.get(url), status: 410, code: "gone")
     }
 
-    @Test func blobIsGoneAfterResetAll() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobIsGoneAfterResetAll(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let url = try #require(try api.post("/arenas/frame/blobs", bytes: [1]).json()["url"]?.string)
         #expect(api.post("/reset").status.code == 200)
         expectError(api.get(url), status: 410, code: "gone")
     }
 
-    @Test func blobIsGoneAfterRewindBeforeIt() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobIsGoneAfterRewindBeforeIt(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let keep = try #require(try api.post("/arenas/request/blobs", bytes: [1, 1]).json()["url"]?.string)
         let checkpoint = try #require(try api.post("/arenas/request/checkpoints").json()["checkpoint"]?.int)
         let lost = try #require(try api.post("/arenas/request/blobs", bytes: [2, 2]).json()["url"]?.string)
@@ -116,8 +124,8 @@ import Testing
         expectError(api.get(lost), status: 410, code: "gone")
     }
 
-    @Test func blobSurvivesRewindToACheckpointAfterIt() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobSurvivesRewindToACheckpointAfterIt(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let url = try #require(try api.post("/arenas/frame/blobs", bytes: [5, 6, 7]).json()["url"]?.string)
         let checkpoint = try #require(try api.post("/arenas/frame/checkpoints").json()["checkpoint"]?.int)
         try api.allocate("frame", #"{"size":100}"#)
@@ -125,35 +133,37 @@ import Testing
         #expect(api.get(url).bytes == [5, 6, 7])
     }
 
-    @Test func blobInANewChunkOfAGrowingArena() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobInANewChunkOfAGrowingArena(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"grow","policy":"growing","initial_chunk":16,"limit":4096}"#)
-        let first = try #require(try api.post("/arenas/grow/blobs", bytes: [UInt8](repeating: 1, count: 16))
-            .json()["url"]?.string)
-        let second = try #require(try api.post("/arenas/grow/blobs", bytes: [UInt8](repeating: 2, count: 100))
-            .json()["url"]?.string)
+        let first = try #require(
+            try api.post("/arenas/grow/blobs", bytes: [UInt8](repeating: 1, count: 16))
+                .json()["url"]?.string)
+        let second = try #require(
+            try api.post("/arenas/grow/blobs", bytes: [UInt8](repeating: 2, count: 100))
+                .json()["url"]?.string)
         #expect(try api.arena("grow")["stats"]?["chunks"]?.int == 2)
         #expect(api.get(first).bytes == [UInt8](repeating: 1, count: 16))
         #expect(api.get(second).bytes == [UInt8](repeating: 2, count: 100))
     }
 
-    @Test(arguments: ["99", "0", "abc", "-1", "1.0", "18446744073709551616"])
-    func unknownBlobIs404(id: String) throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases, ["99", "0", "abc", "-1", "1.0", "18446744073709551616"])
+    func unknownBlobIs404(_ transport: Transport, id: String) throws {
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/blobs", bytes: [1]).status.code == 201)
         expectError(api.get("/arenas/request/blobs/\(id)"), status: 404, code: "unknown_blob", mentions: [id])
     }
 
-    @Test func blobOfAnotherArenaIs404() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func blobOfAnotherArenaIs404(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/blobs", bytes: [1]).status.code == 201)
         expectError(api.get("/arenas/frame/blobs/1"), status: 404, code: "unknown_blob")
     }
 
     // MARK: Reset
 
-    @Test func resetReleasesAndBumpsTheGeneration() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func resetReleasesAndBumpsTheGeneration(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[16,100]}"#)
         let response = api.post("/arenas/request/reset")
         #expect(response.status.code == 200)
@@ -178,8 +188,8 @@ import Testing
         #expect(empty["generation"]?.int == 2)
     }
 
-    @Test func resetAllArenas() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func resetAllArenas(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"req-1","capacity":64}"#)
         try api.allocate("request", #"{"size":16}"#)
         try api.allocate("frame", #"{"size":32}"#)
@@ -196,8 +206,8 @@ import Testing
         }
     }
 
-    @Test func resetAllWithPrefix() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func resetAllWithPrefix(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"req-1","capacity":64}"#)
         try api.allocate("request", #"{"size":16}"#)
         try api.allocate("req-1", #"{"size":8}"#)
@@ -216,8 +226,8 @@ import Testing
 
     // MARK: Checkpoints
 
-    @Test func checkpointAndRewind() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointAndRewind(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         let response = api.post("/arenas/request/checkpoints")
         #expect(response.status.code == 201)
@@ -244,39 +254,42 @@ import Testing
         #expect(again["released_bytes"]?.int == 1)
     }
 
-    @Test func checkpointIsStaleAfterReset() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointIsStaleAfterReset(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         let id = try #require(try api.post("/arenas/request/checkpoints").json()["checkpoint"]?.int)
         #expect(api.post("/arenas/request/reset").status.code == 200)
-        expectError(api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(id)}"#),
-                    status: 409, code: "stale_checkpoint", mentions: ["\(id)", "reset"])
+        expectError(
+            api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(id)}"#),
+            status: 409, code: "stale_checkpoint", mentions: ["\(id)", "reset"])
         #expect(try api.arena("request")["stats"]?["rewinds"]?.int == 0)
     }
 
-    @Test func checkpointIsStaleAfterResetAll() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointIsStaleAfterResetAll(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let id = try #require(try api.post("/arenas/frame/checkpoints").json()["checkpoint"]?.int)
         #expect(api.post("/reset?prefix=fr").status.code == 200)
-        expectError(api.post("/arenas/frame/rewind", json: #"{"checkpoint":\#(id)}"#),
-                    status: 409, code: "stale_checkpoint")
+        expectError(
+            api.post("/arenas/frame/rewind", json: #"{"checkpoint":\#(id)}"#),
+            status: 409, code: "stale_checkpoint")
     }
 
-    @Test func checkpointIsStaleAfterAnEarlierRewind() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointIsStaleAfterAnEarlierRewind(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let early = try #require(try api.post("/arenas/request/checkpoints").json()["checkpoint"]?.int)
         try api.allocate("request", #"{"size":16}"#)
         let late = try #require(try api.post("/arenas/request/checkpoints").json()["checkpoint"]?.int)
         try api.allocate("request", #"{"size":16}"#)
         #expect(api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(early)}"#).status.code == 200)
         // `late` pointed into memory the rewind released: refusing it keeps bytes from being handed out twice.
-        expectError(api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(late)}"#),
-                    status: 409, code: "stale_checkpoint", mentions: ["checkpoint \(late)", "rewind"])
+        expectError(
+            api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(late)}"#),
+            status: 409, code: "stale_checkpoint", mentions: ["checkpoint \(late)", "rewind"])
         #expect(try api.arena("request")["stats"]?["used_bytes"]?.int == 0)
     }
 
-    @Test func checkpointsInAGrowingArena() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointsInAGrowingArena(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.createArena(#"{"name":"grow","policy":"growing","initial_chunk":64,"limit":4096}"#)
         try api.allocate("grow", #"{"size":48}"#)
         let id = try #require(try api.post("/arenas/grow/checkpoints").json()["checkpoint"]?.int)
@@ -289,41 +302,48 @@ import Testing
         #expect(stats["used_bytes"]?.int == 48)
     }
 
-    @Test(arguments: ["99", "0"])
-    func unknownCheckpointIs404(id: String) throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases, ["99", "0"])
+    func unknownCheckpointIs404(_ transport: Transport, id: String) throws {
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/checkpoints").status.code == 201)
-        expectError(api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(id)}"#),
-                    status: 404, code: "unknown_checkpoint", mentions: ["checkpoint \(id)", "'request'"])
+        expectError(
+            api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(id)}"#),
+            status: 404, code: "unknown_checkpoint", mentions: ["checkpoint \(id)", "'request'"])
     }
 
-    @Test func checkpointOfAnotherArenaIs404() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func checkpointOfAnotherArenaIs404(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/checkpoints").status.code == 201)
-        expectError(api.post("/arenas/frame/rewind", json: #"{"checkpoint":1}"#),
-                    status: 404, code: "unknown_checkpoint")
+        expectError(
+            api.post("/arenas/frame/rewind", json: #"{"checkpoint":1}"#),
+            status: 404, code: "unknown_checkpoint")
     }
 
-    @Test(arguments: [
-        (#"{}"#, ["'checkpoint'", "required"]),
-        (#"{"checkpoint":null}"#, ["'checkpoint'", "required"]),
-        (#"{"checkpoint":"1"}"#, ["'checkpoint'", "whole number"]),
-        (#"{"checkpoint":-1}"#, ["'checkpoint'", "negative"]),
-        (#"{"checkpoint":1.5}"#, ["'checkpoint'", "whole number"]),
-        (#"{"checkpoint":1,"force":true}"#, ["unknown field 'force'"]),
-    ])
-    func badRewindBodyIs400(body: String, mentions: [String]) throws {
-        let api = try APIHarness()
+    @Test(
+        arguments: Transport.allCases,
+        [
+            (#"{}"#, ["'checkpoint'", "required"]),
+            (#"{"checkpoint":null}"#, ["'checkpoint'", "required"]),
+            (#"{"checkpoint":"1"}"#, ["'checkpoint'", "whole number"]),
+            (#"{"checkpoint":-1}"#, ["'checkpoint'", "negative"]),
+            (#"{"checkpoint":1.5}"#, ["'checkpoint'", "whole number"]),
+            (#"{"checkpoint":1,"force":true}"#, ["unknown field 'force'"]),
+        ])
+    func badRewindBodyIs400(_ transport: Transport, _ example: (body: String, mentions: [String])) throws {
+        let (body, mentions) = example
+        let api = try TestClient(transport)
         #expect(api.post("/arenas/request/checkpoints").status.code == 201)
         expectError(api.post("/arenas/request/rewind", json: body), status: 400, code: "bad_field", mentions: mentions)
     }
 
-    @Test func rewindNeedsAJSONBody() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func rewindNeedsAJSONBody(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         expectError(api.post("/arenas/request/rewind"), status: 400, code: "bad_json")
         expectError(api.post("/arenas/request/rewind", json: "1"), status: 400, code: "bad_json")
-        expectError(api.post("/arenas/request/rewind", json: #"{"checkpoint":1}"#,
-                             headers: ["Content-Type": "text/plain"]),
-                    status: 415, code: "unsupported_media_type")
+        expectError(
+            api.post(
+                "/arenas/request/rewind", json: #"{"checkpoint":1}"#,
+                headers: ["Content-Type": "text/plain"]),
+            status: 415, code: "unsupported_media_type")
     }
 }

@@ -1,11 +1,14 @@
 import ArenaCore
+import Foundation
 import Testing
-@testable import ArenaServer
 
-/// `GET /arenas/{name}/events` and `GET /events` in-process: formats, cursors, limits, the ring overwriting.
+@testable import ArenaHTTP
+
+/// `GET /arenas/{name}/events` and `GET /events`, in process and live: formats, cursors, limits, the ring
+/// overwriting.
 @Suite struct APIEventTests {
-    @Test func textFormatIsThePlainLines() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func textFormatIsThePlainLines(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         try api.allocate("request", #"{"sizes":[8,1]}"#)
         let response = api.get("/arenas/request/events?format=text")
@@ -16,8 +19,8 @@ import Testing
         #expect(response.headers["X-Events-Missed"] == "0")
     }
 
-    @Test func acceptTextPlainPicksText() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func acceptTextPlainPicksText(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         let text = api.get("/arenas/request/events", headers: ["Accept": "text/plain"])
         #expect(text.text == "Allocated 16 from 0 to 15\n")
@@ -29,8 +32,8 @@ import Testing
         #expect(try explicit.json()["events"]?.array?.count == 1)
     }
 
-    @Test func jsonFormatHasEventsNextAndMissed() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func jsonFormatHasEventsNextAndMissed(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16,"align":8}"#)
         let response = api.get("/arenas/request/events")
         #expect(response.headers["Content-Type"] == "application/json")
@@ -56,8 +59,8 @@ import Testing
         #expect(time <= now + 1_000_000_000 && time + 60_000_000_000 > now, "time_unix_ns \(time), now \(now)")
     }
 
-    @Test func sinceAndLimitPage() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func sinceAndLimitPage(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[1,2,3,4,5]}"#)
         let first = try api.get("/arenas/request/events?limit=2").json()
         #expect(first["events"]?.array?.compactMap { $0["size"]?.int } == [1, 2])
@@ -73,8 +76,8 @@ import Testing
         #expect(caughtUp["missed"]?.int == 0)
     }
 
-    @Test func sinceBeyondTheNewestEventIsEmpty() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func sinceBeyondTheNewestEventIsEmpty(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":1}"#)
         let json = try api.get("/arenas/request/events?since=1000").json()
         #expect(json["events"]?.array?.isEmpty == true)
@@ -83,25 +86,28 @@ import Testing
         #expect(api.get("/arenas/request/events?since=18446744073709551615").status.code == 200)
     }
 
-    @Test(arguments: [
-        ("since=-1", "'since'"), ("since=abc", "'since'"), ("since=1.5", "'since'"),
-        ("since=18446744073709551616", "'since'"),
-        ("limit=0", "'limit'"), ("limit=-1", "'limit'"), ("limit=ten", "'limit'"), ("limit=10001", "'limit'"),
-        ("limit=", "'limit'"),
-        ("format=xml", "'format'"), ("format=TEXT", "'format'"), ("format=", "'format'"),
-    ])
-    func badQueryIs400(query: String, parameter: String) throws {
-        let api = try APIHarness()
+    @Test(
+        arguments: Transport.allCases,
+        [
+            ("since=-1", "'since'"), ("since=abc", "'since'"), ("since=1.5", "'since'"),
+            ("since=18446744073709551616", "'since'"),
+            ("limit=0", "'limit'"), ("limit=-1", "'limit'"), ("limit=ten", "'limit'"), ("limit=10001", "'limit'"),
+            ("limit=", "'limit'"),
+            ("format=xml", "'format'"), ("format=TEXT", "'format'"), ("format=", "'format'"),
+        ])
+    func badQueryIs400(_ transport: Transport, _ example: (query: String, parameter: String)) throws {
+        let (query, parameter) = example
+        let api = try TestClient(transport)
         expectError(api.get("/arenas/request/events?\(query)"), status: 400, code: "bad_query", mentions: [parameter])
         expectError(api.get("/events?\(query)"), status: 400, code: "bad_query", mentions: [parameter])
     }
 
-    @Test func largestLimitIsAccepted() throws {
-        #expect(try APIHarness().get("/arenas/request/events?limit=10000").status.code == 200)
+    @Test(arguments: Transport.allCases) func largestLimitIsAccepted(_ transport: Transport) throws {
+        #expect(try TestClient(transport).get("/arenas/request/events?limit=10000").status.code == 200)
     }
 
-    @Test func untracedArenaHasNoEvents() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func untracedArenaHasNoEvents(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("scratch", #"{"size":16}"#)
         let json = try api.get("/arenas/scratch/events").json()
         #expect(json["trace"]?.bool == false)
@@ -114,8 +120,8 @@ import Testing
         #expect(try api.get("/arenas/quiet/events").json()["events"]?.array?.isEmpty == true)
     }
 
-    @Test func ringOverwriteCountsMissedEvents() throws {
-        let api = try APIHarness { $0.trace.ringCapacity = 8 }
+    @Test(arguments: Transport.allCases) func ringOverwriteCountsMissedEvents(_ transport: Transport) throws {
+        let api = try TestClient(transport) { $0.trace.ringCapacity = 8 }
         let created = try api.createArena(#"{"name":"ring","capacity":4096}"#)
         #expect(created["trace_capacity"]?.int == 8)
         try api.allocate("ring", "{\"sizes\":[\((1...20).map(String.init).joined(separator: ","))]}")
@@ -136,16 +142,19 @@ import Testing
         #expect(try api.arena("request")["trace_capacity"]?.int == 8)
     }
 
-    @Test func resetAndRewindAreTraced() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func resetAndRewindAreTraced(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"size":16}"#)
         let checkpoint = try #require(try api.post("/arenas/request/checkpoints").json()["checkpoint"]?.int)
         try api.allocate("request", #"{"size":8}"#)
         #expect(api.post("/arenas/request/rewind", json: #"{"checkpoint":\#(checkpoint)}"#).status.code == 200)
         #expect(api.post("/arenas/request/reset").status.code == 200)
         let lines = api.get("/arenas/request/events?format=text").text.split(separator: "\n")
-        #expect(lines == ["Allocated 16 from 0 to 15", "Allocated 8 from 16 to 23", "Rewound to 16: released 8 bytes",
-                          "Reset: released 16 bytes"])
+        #expect(
+            lines == [
+                "Allocated 16 from 0 to 15", "Allocated 8 from 16 to 23", "Rewound to 16: released 8 bytes",
+                "Reset: released 16 bytes",
+            ])
         let kinds = try api.get("/arenas/request/events").json()["events"]?.array?.compactMap { $0["kind"]?.string }
         #expect(kinds == ["allocation", "allocation", "rewind", "reset"])
     }
@@ -162,8 +171,8 @@ import Testing
         return positions
     }
 
-    @Test func allEventsMergeArenasWithNamePrefix() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func allEventsMergeArenasWithNamePrefix(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[16,16,16]}"#)
         try api.allocate("frame", #"{"size":8}"#)
         try api.allocate("scratch", #"{"size":4}"#)
@@ -171,10 +180,11 @@ import Testing
         #expect(text.status.code == 200)
         let lines = text.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
-        #expect(lines.filter { $0.hasPrefix("request: ") } == [
-            "request: Allocated 16 from 0 to 15", "request: Allocated 16 from 16 to 31",
-            "request: Allocated 16 from 32 to 47",
-        ])
+        #expect(
+            lines.filter { $0.hasPrefix("request: ") } == [
+                "request: Allocated 16 from 0 to 15", "request: Allocated 16 from 16 to 31",
+                "request: Allocated 16 from 32 to 47",
+            ])
         #expect(lines.filter { $0.hasPrefix("frame: ") } == ["frame: Allocated 8 from 0 to 7"])
         #expect(!text.text.contains("scratch"), "untraced arenas have no events")
         #expect(cursor(text.headers["X-Events-Next"]) == ["request": 3, "frame": 1])
@@ -192,8 +202,8 @@ import Testing
         #expect(times == times.sorted())
     }
 
-    @Test func allEventsCursorContinues() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func allEventsCursorContinues(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[1,2,3]}"#)
         try api.allocate("frame", #"{"size":4}"#)
         let next = try #require(try api.get("/events").json()["next"]?.string)
@@ -211,16 +221,17 @@ import Testing
         #expect(handWritten.text == "frame: Allocated 5 from 8 to 12\nrequest: Allocated 6 from 24 to 29\n")
     }
 
-    @Test func allEventsPlainNumberSinceAppliesToEveryArena() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases)
+    func allEventsPlainNumberSinceAppliesToEveryArena(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[1,2,3]}"#)
         try api.allocate("frame", #"{"sizes":[4,5]}"#)
         let texts = try api.get("/events?since=2").json()["events"]?.array?.compactMap { $0["text"]?.string }
         #expect(texts == ["Allocated 3 from 16 to 18"])
     }
 
-    @Test func allEventsLimitLosesNothing() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func allEventsLimitLosesNothing(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         try api.allocate("request", #"{"sizes":[1,2,3]}"#)
         try api.allocate("frame", #"{"sizes":[4,5]}"#)
         var seen: [String] = []
@@ -240,8 +251,8 @@ import Testing
         #expect(Set(seen).count == seen.count, "no event twice: \(seen)")
     }
 
-    @Test func allEventsCountMissed() throws {
-        let api = try APIHarness { $0.trace.ringCapacity = 4 }
+    @Test(arguments: Transport.allCases) func allEventsCountMissed(_ transport: Transport) throws {
+        let api = try TestClient(transport) { $0.trace.ringCapacity = 4 }
         try api.allocate("request", #"{"sizes":[1,1,1,1,1,1]}"#)
         let json = try api.get("/events").json()
         #expect(json["missed"]?.int == 2)
@@ -249,14 +260,18 @@ import Testing
         #expect(api.get("/events?format=text").headers["X-Events-Missed"] == "2")
     }
 
-    @Test(arguments: ["request", "request:x", ":3", "request:3,frame", ".bad:1", "a b:1", "request:-1"])
-    func allEventsBadCursorIs400(since: String) throws {
-        let response = try APIHarness().api.handle(HTTPRequest(method: .get, path: "/events", query: ["since": since]))
+    @Test(
+        arguments: Transport.allCases,
+        ["request", "request:x", ":3", "request:3,frame", ".bad:1", "a b:1", "request:-1"])
+    func allEventsBadCursorIs400(_ transport: Transport, since: String) throws {
+        // Percent-encoded as a client must send it: a space cannot go into a request line as it is.
+        let encoded = try #require(since.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+        let response = try TestClient(transport).get("/events?since=\(encoded)")
         expectError(response, status: 400, code: "bad_query", mentions: ["'since'", since])
     }
 
-    @Test func allEventsWithNothingTraced() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func allEventsWithNothingTraced(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let json = try api.get("/events").json()
         #expect(json["events"]?.array?.isEmpty == true)
         #expect(json["missed"]?.int == 0)

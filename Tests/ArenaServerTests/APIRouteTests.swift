@@ -1,19 +1,20 @@
 import ArenaCore
 import Testing
-@testable import ArenaServer
 
-/// Routing in-process: the read-only routes, unknown paths and arenas, and 405 with `Allow`.
+@testable import ArenaHTTP
+
+/// Routing, in process and live: the read-only routes, unknown paths and arenas, and 405 with `Allow`.
 @Suite struct APIRouteTests {
-    @Test func healthzAnswersOK() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func healthzAnswersOK(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let response = api.get("/healthz")
         #expect(response.status.code == 200)
         #expect(response.text == "ok\n")
         #expect(response.headers["Content-Type"]?.hasPrefix("text/plain") == true)
     }
 
-    @Test func rootServesTheDashboard() throws {
-        let response = try APIHarness().get("/")
+    @Test(arguments: Transport.allCases) func rootServesTheDashboard(_ transport: Transport) throws {
+        let response = try TestClient(transport).get("/")
         #expect(response.status.code == 200)
         #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
         for use in ["authFetch(\"/arenas\")", "/events?follow=1&format=ndjson", "/reset"] {
@@ -21,8 +22,8 @@ import Testing
         }
     }
 
-    @Test func listShowsTheThreeDeclaredArenas() throws {
-        let response = try APIHarness().get("/arenas")
+    @Test(arguments: Transport.allCases) func listShowsTheThreeDeclaredArenas(_ transport: Transport) throws {
+        let response = try TestClient(transport).get("/arenas")
         #expect(response.status.code == 200)
         #expect(response.headers["Content-Type"] == "application/json")
         let json = try response.json()
@@ -45,11 +46,14 @@ import Testing
         "generation", "trace_overwritten_events",
     ]
 
-    @Test func showFixedArenaHasEveryField() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func showFixedArenaHasEveryField(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let arena = try api.arena("request")
-        #expect(arena.keys == ["name", "class", "policy", "capacity", "trace", "trace_capacity", "pinned",
-                               "ttl_seconds", "created_at", "generation", "stats"])
+        #expect(
+            arena.keys == [
+                "name", "class", "policy", "capacity", "trace", "trace_capacity", "pinned",
+                "ttl_seconds", "created_at", "generation", "stats",
+            ])
         #expect(arena["name"]?.string == "request")
         #expect(arena["class"]?.string == "request")
         #expect(arena["policy"]?.string == "fixed")
@@ -72,8 +76,8 @@ import Testing
         }
     }
 
-    @Test func showGrowingAndUntracedArenas() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func showGrowingAndUntracedArenas(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         let frame = try api.arena("frame")
         #expect(frame["policy"]?.string == "growing")
         #expect(frame["initial_chunk"]?.int == 16 << 10)
@@ -86,8 +90,8 @@ import Testing
         #expect(scratch["trace_capacity"]?.int == 0)
     }
 
-    @Test func generationFollowsResets() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func generationFollowsResets(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         _ = api.post("/arenas/request/reset")
         _ = api.post("/arenas/request/reset")
         let arena = try api.arena("request")
@@ -96,76 +100,88 @@ import Testing
         #expect(arena["stats"]?["resets"]?.int == 2)
     }
 
-    @Test(arguments: [
-        "/arenas/nope", "/arenas/nope/events", "/arenas/nope/blobs/1",
-    ])
-    func unknownArenaIs404(path: String) throws {
-        expectError(try APIHarness().get(path), status: 404, code: "unknown_arena", mentions: ["'nope'"])
+    @Test(
+        arguments: Transport.allCases,
+        [
+            "/arenas/nope", "/arenas/nope/events", "/arenas/nope/blobs/1",
+        ])
+    func unknownArenaIs404(_ transport: Transport, path: String) throws {
+        expectError(try TestClient(transport).get(path), status: 404, code: "unknown_arena", mentions: ["'nope'"])
     }
 
-    @Test(arguments: [
-        ("POST", "/arenas/nope/allocations"), ("POST", "/arenas/nope/blobs"), ("POST", "/arenas/nope/reset"),
-        ("POST", "/arenas/nope/checkpoints"), ("POST", "/arenas/nope/rewind"), ("DELETE", "/arenas/nope"),
-    ])
-    func unknownArenaIs404ForChanges(method: String, path: String) throws {
-        let api = try APIHarness()
-        let response = api.send(HTTPMethod(rawValue: method), path, headers: ["Content-Type": "application/json"],
-                                body: Array(#"{"size":1,"checkpoint":1}"#.utf8))
+    @Test(
+        arguments: Transport.allCases,
+        [
+            ("POST", "/arenas/nope/allocations"), ("POST", "/arenas/nope/blobs"), ("POST", "/arenas/nope/reset"),
+            ("POST", "/arenas/nope/checkpoints"), ("POST", "/arenas/nope/rewind"), ("DELETE", "/arenas/nope"),
+        ])
+    func unknownArenaIs404ForChanges(_ transport: Transport, _ example: (method: String, path: String)) throws {
+        let (method, path) = example
+        let api = try TestClient(transport)
+        let response = api.send(
+            HTTPMethod(rawValue: method), path, headers: ["Content-Type": "application/json"],
+            body: Array(#"{"size":1,"checkpoint":1}"#.utf8))
         expectError(response, status: 404, code: "unknown_arena", mentions: ["nope"])
     }
 
-    @Test(arguments: ["/nope", "/arenas/request/nope", "/arenas/request/blobs/1/more", "/healthz/x", "/arenas//events",
-                      "healthz", ""])
-    func unknownRouteIs404(path: String) throws {
-        let response = try APIHarness().get(path)
+    @Test(
+        arguments: Transport.allCases,
+        ["/nope", "/arenas/request/nope", "/arenas/request/blobs/1/more", "/healthz/x"])
+    func unknownRouteIs404(_ transport: Transport, path: String) throws {
+        let response = try TestClient(transport).get(path)
         expectError(response, status: 404, code: "not_found", mentions: ["GET"])
     }
 
-    @Test func notFoundNamesTheRequest() throws {
-        let response = try APIHarness().send(.post, "/nowhere")
+    @Test(arguments: Transport.allCases) func notFoundNamesTheRequest(_ transport: Transport) throws {
+        let response = try TestClient(transport).send(.post, "/nowhere")
         expectError(response, status: 404, code: "not_found", mentions: ["POST /nowhere"])
     }
 
-    @Test func trailingSlashIsIgnored() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func trailingSlashIsIgnored(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(api.get("/arenas/").status.code == 200)
         #expect(api.get("/arenas/request/").status.code == 200)
         #expect(api.get("/healthz/").status.code == 200)
     }
 
-    @Test(arguments: [
-        ("PUT", "/arenas", "GET, HEAD, POST"),
-        ("DELETE", "/arenas", "GET, HEAD, POST"),
-        ("GET", "/reset", "POST"),
-        ("DELETE", "/healthz", "GET, HEAD"),
-        ("POST", "/healthz", "GET, HEAD"),
-        ("POST", "/metrics", "GET, HEAD"),
-        ("PATCH", "/arenas/request", "GET, HEAD, DELETE"),
-        ("POST", "/arenas/request", "GET, HEAD, DELETE"),
-        ("GET", "/arenas/request/allocations", "POST"),
-        ("GET", "/arenas/request/reset", "POST"),
-        ("GET", "/arenas/request/checkpoints", "POST"),
-        ("GET", "/arenas/request/rewind", "POST"),
-        ("GET", "/arenas/request/blobs", "POST"),
-        ("POST", "/arenas/request/blobs/1", "GET, HEAD"),
-        ("DELETE", "/arenas/request/events", "GET, HEAD"),
-        ("PUT", "/events", "GET, HEAD"),
-        ("BREW", "/", "GET, HEAD"),
-    ])
-    func wrongMethodIs405WithAllow(method: String, path: String, allow: String) throws {
-        let response = try APIHarness().send(HTTPMethod(rawValue: method), path)
+    @Test(
+        arguments: Transport.allCases,
+        [
+            ("PUT", "/arenas", "GET, HEAD, POST"),
+            ("DELETE", "/arenas", "GET, HEAD, POST"),
+            ("GET", "/reset", "POST"),
+            ("DELETE", "/healthz", "GET, HEAD"),
+            ("POST", "/healthz", "GET, HEAD"),
+            ("POST", "/metrics", "GET, HEAD"),
+            ("PATCH", "/arenas/request", "GET, HEAD, DELETE"),
+            ("POST", "/arenas/request", "GET, HEAD, DELETE"),
+            ("GET", "/arenas/request/allocations", "POST"),
+            ("GET", "/arenas/request/reset", "POST"),
+            ("GET", "/arenas/request/checkpoints", "POST"),
+            ("GET", "/arenas/request/rewind", "POST"),
+            ("GET", "/arenas/request/blobs", "POST"),
+            ("POST", "/arenas/request/blobs/1", "GET, HEAD"),
+            ("DELETE", "/arenas/request/events", "GET, HEAD"),
+            ("PUT", "/events", "GET, HEAD"),
+            ("BREW", "/", "GET, HEAD"),
+        ])
+    func wrongMethodIs405WithAllow(
+        _ transport: Transport, _ example: (method: String, path: String, allow: String)
+    ) throws {
+        let (method, path, allow) = example
+        let response = try TestClient(transport).send(HTTPMethod(rawValue: method), path)
         expectError(response, status: 405, code: "method_not_allowed", mentions: [method, allow])
         #expect(response.headers["Allow"] == allow)
     }
 
-    @Test func methodCheckComesBeforeArenaLookup() throws {
+    @Test(arguments: Transport.allCases) func methodCheckComesBeforeArenaLookup(_ transport: Transport) throws {
         // A wrong method on an unknown arena is still 405: the route exists, the method does not.
-        let response = try APIHarness().send(.put, "/arenas/nope")
+        let response = try TestClient(transport).send(.put, "/arenas/nope")
         #expect(response.status.code == 405)
     }
 
-    @Test func headIsAnsweredLikeGet() throws {
-        let api = try APIHarness()
+    @Test(arguments: Transport.allCases) func headIsAnsweredLikeGet(_ transport: Transport) throws {
+        let api = try TestClient(transport)
         #expect(api.send(.head, "/healthz").status.code == 200)
         #expect(api.send(.head, "/arenas/request").status.code == 200)
         #expect(api.send(.head, "/arenas/nope").status.code == 404)

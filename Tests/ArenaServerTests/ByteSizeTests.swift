@@ -1,5 +1,6 @@
 import Testing
-@testable import ArenaServer
+
+@testable import ArenaHTTP
 
 @Suite struct ByteSizeTests {
     @Test(arguments: [

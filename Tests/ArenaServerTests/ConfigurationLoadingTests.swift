@@ -1,16 +1,19 @@
 import Foundation
 import Testing
-@testable import ArenaServer
+
+@testable import ArenaHTTP
 
 @Suite struct ConfigurationLoadingTests {
     private func withFile<T>(_ contents: String, _ body: (String) throws -> T) throws -> T {
-        let path = try TestSupport.temporaryFile(contents)
+        let path = try TestPaths.temporaryFile(contents)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try body(path)
     }
 
-    private func loadError(commandLine: CommandLineOverrides = CommandLineOverrides(),
-                           environment: [String: String] = [:]) -> ConfigurationError? {
+    private func loadError(
+        commandLine: CommandLineOverrides = CommandLineOverrides(),
+        environment: [String: String] = [:]
+    ) -> ConfigurationError? {
         do {
             _ = try Configuration.load(commandLine: commandLine, environment: environment)
             return nil
@@ -29,10 +32,13 @@ import Testing
             #expect(fromFile.listen.host == "127.0.0.1")
 
             // Environment over file.
-            let environment = ["ARENA_SERVER_PORT": "2222", "ARENA_SERVER_THREADS": "5",
-                               "ARENA_SERVER_HOST": "127.0.0.2"]
-            let fromEnvironment = try Configuration.load(commandLine: CommandLineOverrides(configPath: path),
-                                                         environment: environment)
+            let environment = [
+                "ARENA_SERVER_PORT": "2222", "ARENA_SERVER_THREADS": "5",
+                "ARENA_SERVER_HOST": "127.0.0.2",
+            ]
+            let fromEnvironment = try Configuration.load(
+                commandLine: CommandLineOverrides(configPath: path),
+                environment: environment)
             #expect(fromEnvironment.listen.port == 2222)
             #expect(fromEnvironment.threads == 5)
             #expect(fromEnvironment.listen.host == "127.0.0.2")
@@ -49,16 +55,19 @@ import Testing
     }
 
     @Test func configFileFromEnvironmentAndFlagOverEnvironment() throws {
-        let environmentFile = try TestSupport.temporaryFile(#"{ "threads": 9 }"#)
-        let flagFile = try TestSupport.temporaryFile(#"{ "threads": 11 }"#)
+        let environmentFile = try TestPaths.temporaryFile(#"{ "threads": 9 }"#)
+        let flagFile = try TestPaths.temporaryFile(#"{ "threads": 11 }"#)
         defer {
             try? FileManager.default.removeItem(atPath: environmentFile)
             try? FileManager.default.removeItem(atPath: flagFile)
         }
         let environment = ["ARENA_SERVER_CONFIG": environmentFile]
         #expect(try Configuration.load(environment: environment).threads == 9)
-        #expect(try Configuration.load(commandLine: CommandLineOverrides(configPath: flagFile),
-                                       environment: environment).threads == 11)
+        #expect(
+            try Configuration.load(
+                commandLine: CommandLineOverrides(configPath: flagFile),
+                environment: environment
+            ).threads == 11)
     }
 
     @Test func emptyEnvironmentVariablesCountAsUnset() throws {
@@ -72,10 +81,14 @@ import Testing
         ("ARENA_SERVER_PORT", "80.5", "ARENA_SERVER_PORT: expected an integer"),
         ("ARENA_SERVER_THREADS", "0", "ARENA_SERVER_THREADS: expected an integer from 1 to 256"),
         ("ARENA_SERVER_HOST", "::1", "ARENA_SERVER_HOST: expected an IPv4 address"),
-        ("ARENA_SERVER_CONFIG", "/nonexistent/arena.json",
-         #"ARENA_SERVER_CONFIG: cannot read configuration file "/nonexistent/arena.json": No such file"#),
-        ("ARENA_SERVER_TOKEN_FILE", "/nonexistent/token",
-         #"ARENA_SERVER_TOKEN_FILE: cannot read token file "/nonexistent/token": No such file"#),
+        (
+            "ARENA_SERVER_CONFIG", "/nonexistent/arena.json",
+            #"ARENA_SERVER_CONFIG: cannot read configuration file "/nonexistent/arena.json": No such file"#
+        ),
+        (
+            "ARENA_SERVER_TOKEN_FILE", "/nonexistent/token",
+            #"ARENA_SERVER_TOKEN_FILE: cannot read token file "/nonexistent/token": No such file"#
+        ),
     ])
     func badEnvironmentValuesNameTheVariable(name: String, value: String, message: String) {
         let error = loadError(environment: [name: value])
@@ -106,7 +119,7 @@ import Testing
     }
 
     @Test func tokenFileIsReadAndTrimmed() throws {
-        let tokenPath = try TestSupport.temporaryFile("  s3cret token \n", suffix: ".token")
+        let tokenPath = try TestPaths.temporaryFile("  s3cret token \n", suffix: ".token")
         defer { try? FileManager.default.removeItem(atPath: tokenPath) }
         let fromFlag = try Configuration.load(commandLine: CommandLineOverrides(tokenFile: tokenPath))
         #expect(fromFlag.auth.token == "  s3cret token")
@@ -116,15 +129,16 @@ import Testing
             let fromFile = try Configuration.load(commandLine: CommandLineOverrides(configPath: path))
             #expect(fromFile.auth.token == "  s3cret token")
             // The flag's token file replaces an inline token from the environment.
-            let both = try Configuration.load(commandLine: CommandLineOverrides(tokenFile: tokenPath),
-                                              environment: ["ARENA_SERVER_TOKEN": "other"])
+            let both = try Configuration.load(
+                commandLine: CommandLineOverrides(tokenFile: tokenPath),
+                environment: ["ARENA_SERVER_TOKEN": "other"])
             #expect(both.auth.token == "  s3cret token")
         }
         #expect(try Configuration.load(environment: ["ARENA_SERVER_TOKEN": "abc"]).auth.token == "abc")
     }
 
     @Test func emptyTokenFileIsRefused() throws {
-        let tokenPath = try TestSupport.temporaryFile("\n\n", suffix: ".token")
+        let tokenPath = try TestPaths.temporaryFile("\n\n", suffix: ".token")
         defer { try? FileManager.default.removeItem(atPath: tokenPath) }
         try withFile(#"{ "auth": { "token_file": "\#(tokenPath)" } }"#) { path in
             let error = loadError(commandLine: CommandLineOverrides(configPath: path))
@@ -145,14 +159,16 @@ import Testing
     }
 
     @Test func nonLoopbackNeedsAToken() throws {
-        #expect(loadError(commandLine: CommandLineOverrides(host: "0.0.0.0"))?.message
-            .hasPrefix("--host: refusing to listen on non-loopback address 0.0.0.0 without an auth token") == true)
+        #expect(
+            loadError(commandLine: CommandLineOverrides(host: "0.0.0.0"))?.message
+                .hasPrefix("--host: refusing to listen on non-loopback address 0.0.0.0 without an auth token") == true)
         #expect(loadError(environment: ["ARENA_SERVER_HOST": "10.1.2.3"])?.keyPath == "ARENA_SERVER_HOST")
         try withFile(#"{ "listen": { "host": "0.0.0.0" } }"#) { path in
             #expect(loadError(commandLine: CommandLineOverrides(configPath: path))?.keyPath == "listen.host")
         }
-        let withToken = try Configuration.load(commandLine: CommandLineOverrides(host: "0.0.0.0"),
-                                               environment: ["ARENA_SERVER_TOKEN": "t"])
+        let withToken = try Configuration.load(
+            commandLine: CommandLineOverrides(host: "0.0.0.0"),
+            environment: ["ARENA_SERVER_TOKEN": "t"])
         #expect(withToken.listen.host == "0.0.0.0")
         // Every 127.0.0.0/8 address is loopback.
         #expect(try Configuration.load(commandLine: CommandLineOverrides(host: "127.1.2.3")).auth.token == nil)

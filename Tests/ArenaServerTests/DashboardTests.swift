@@ -1,78 +1,79 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
-@testable import ArenaServer
 
-/// The dashboard at `GET /`: in-process (self-contained HTML), and in headless Chromium against the real daemon
-/// (the DOM it builds from /arenas and the live stream, and a screenshot a person can look at).
+@testable import ArenaHTTP
+
+/// The dashboard at `GET /`: its HTML (self-contained), and in headless Chromium against the real daemon (the
+/// DOM it builds from /arenas and the live stream, and a screenshot a person can look at). The browser tests need
+/// Debian's chromium (`ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test`, or CI) and are skipped without it.
 @Suite(.serialized) struct DashboardTests {
     static let chromium = "/usr/bin/chromium"
     static let hasChromium = FileManager.default.isExecutableFile(atPath: chromium)
-    static let screenshot = TestSupport.repositoryRoot.appendingPathComponent(".build/screenshots/dashboard.png")
+    /// Beside the build products, whatever the scratch path.
+    static let screenshot = TestPaths.buildDirectory.appendingPathComponent("screenshots/dashboard.png")
 
-    @Test func pageIsSelfContainedHTML() throws {
-        let api = try ArenaAPI(configuration: Configuration())
-        let response = api.handle(HTTPRequest(method: .get, path: "/"))
+    @Test(arguments: Transport.allCases) func pageIsSelfContainedHTML(_ transport: Transport) throws {
+        let response = try TestClient(transport).get("/")
         #expect(response.status.code == 200)
         #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
-        guard case .bytes(let bytes) = response.body else {
-            Issue.record("the page is a plain body")
-            return
-        }
-        let html = String(decoding: bytes, as: UTF8.self)
+        let html = response.text
         #expect(html.hasPrefix("<!doctype html>"))
         // No asset or request may leave the daemon: no absolute URLs, no src/href attributes, no CSS imports.
         for outside in ["http://", "https://", "src=", "href=", "url(", "@import", "//cdn", "integrity="] {
             #expect(!html.lowercased().contains(outside), "the page contains \(outside)")
         }
         // Every fetch (the page's `authFetch` wrapper included) goes to a path of this server.
-        let fetches = html.components(separatedBy: "Fetch(").dropFirst() + html.components(separatedBy: "fetch(").dropFirst()
+        let fetches =
+            html.components(separatedBy: "Fetch(").dropFirst()
+            + html.components(separatedBy: "fetch(").dropFirst()
         #expect(fetches.count >= 4)
         for call in fetches {
             #expect(call.hasPrefix("\"/") || call.hasPrefix("path,"), "fetch(\(call.prefix(30))")
         }
-        for hook in [#"id="tail""#, #"id="rows""#, "tr.dataset.arena = name", #"class="used""#,
-                     "document.body.dataset.loaded = \"true\"", "/events?follow=1&format=ndjson"] {
+        for hook in [
+            #"id="tail""#, #"id="rows""#, "tr.dataset.arena = name", #"class="used""#,
+            "document.body.dataset.loaded = \"true\"", "/events?follow=1&format=ndjson",
+        ] {
             #expect(html.contains(hook), "the page has \(hook)")
         }
     }
 
-    // The browser tests need Debian's chromium (`ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test`, or CI).
-    @Test(.enabled(if: !hasChromium, "runs only to say that the browser test was skipped"))
-    func browserTestSkipped() {
-        print("SKIPPED dashboard browser test: chromium not installed")
-    }
-
     @Test(.enabled(if: hasChromium, "chromium not installed"))
-    func browserRendersEveryArenaWithItsFillAndTheLiveTail() async throws {
-        let server = try MonitoredServer()
+    func browserRendersEveryArenaWithItsFillAndTheLiveTail() throws {
+        let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
+        let client = TestClient(port: daemon.port)
         // 20 arenas of two classes at fills from 0 % to 95 %, plus the three default ones.
         for index in 0..<20 {
             let name = "dash-\(index < 10 ? "0" : "")\(index)"
-            try await server.createArena(name, capacity: 4096, arenaClass: index.isMultiple(of: 2) ? "web" : "job")
-            if index > 0 { #expect(try await server.allocate(name, sizes: [index * 4096 / 21]) == 201) }
+            let arenaClass = index.isMultiple(of: 2) ? "web" : "job"
+            try client.createArena(#"{"name":"\#(name)","capacity":4096,"class":"\#(arenaClass)"}"#)
+            if index > 0 { try client.allocate(name, #"{"size":\#(index * 4096 / 21)}"#) }
         }
-        #expect(try await server.allocate("request", sizes: [50_000]) == 201)
-        #expect(try await server.allocate("frame", sizes: [1000, 3]) == 201)
-        #expect(try await server.allocate("scratch", sizes: [8 << 10]) == 201)
-        #expect(try await server.allocate("dash-19", sizes: [4096]) == 507, "a failure for the tail")
-        let arenas = try await server.arenas().arenas
+        try client.allocate("request", #"{"size":50000}"#)
+        try client.allocate("frame", #"{"sizes":[1000,3]}"#)
+        try client.allocate("scratch", #"{"size":8192}"#)
+        #expect(
+            client.post("/arenas/dash-19/allocations", json: #"{"size":4096}"#).status.code == 507,
+            "a failure for the tail")
+        let arenas = try #require(try client.get("/arenas").json()["arenas"]?.array)
         #expect(arenas.count == 23)
 
-        let dom = try await Self.dumpDOM(server.baseURL + "/")
+        let url = "http://127.0.0.1:\(daemon.port)/"
+        let dom = try Self.dumpDOM(url)
         #expect(dom.contains(#"data-loaded="true""#), "the first refresh finished")
         let rows = Self.rows(in: dom)
         #expect(rows.count == arenas.count)
         for arena in arenas {
-            let row = try #require(rows[arena.name], "a row for \(arena.name)")
-            #expect(row.used == arena.stats.usedBytes, "\(arena.name): data-used")
-            #expect(row.limit == arena.stats.limitBytes, "\(arena.name): data-limit")
-            let percent = Double(arena.stats.usedBytes) / Double(arena.stats.limitBytes) * 100
-            let fill = "\(arena.stats.usedBytes) / \(arena.stats.limitBytes)"
-            #expect(abs(row.widthPercent - (percent * 100).rounded() / 100) < 0.006,
-                    "\(arena.name): width \(row.widthPercent)% for \(fill)")
+            let name = try #require(arena["name"]?.string)
+            let used = try #require(arena["stats"]?["used_bytes"]?.int)
+            let limit = try #require(arena["stats"]?["limit_bytes"]?.int)
+            let row = try #require(rows[name], "a row for \(name)")
+            #expect(row.used == used, "\(name): data-used")
+            #expect(row.limit == limit, "\(name): data-limit")
+            let percent = Double(used) / Double(limit) * 100
+            #expect(
+                abs(row.widthPercent - (percent * 100).rounded() / 100) < 0.006,
+                "\(name): width \(row.widthPercent)% for \(used) / \(limit)")
         }
         #expect(dom.contains(#"style="width: 76.29%;""#), "request: 50000 / 65536")
 
@@ -82,59 +83,57 @@ import Testing
         #expect(tail.contains("dash-19: Failed to allocate 4096 bytes (used \(19 * 4096 / 21) of 4096)"))
 
         try? FileManager.default.removeItem(at: Self.screenshot)
-        try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(),
-                                                withIntermediateDirectories: true)
-        let shot = try await Self.runChromium(["--screenshot=\(Self.screenshot.path)", "--window-size=1400,800",
-                                               server.baseURL + "/"])
-        #expect(shot.status == 0, "chromium: \(shot.stderr.suffix(1000))")
+        try FileManager.default.createDirectory(
+            at: Self.screenshot.deletingLastPathComponent(),
+            withIntermediateDirectories: true)
+        let shot = try Self.runChromium(["--screenshot=\(Self.screenshot.path)", "--window-size=1400,800", url])
+        #expect(shot.exit == .exited(0), "chromium: \(shot.stderr.suffix(1000))")
         let png = try Data(contentsOf: Self.screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "a PNG file")
-        #expect(png.count > 10_000, "a real picture, \(png.count) bytes")
+        try #require(png.count > 10_000, "a real picture, \(png.count) bytes")
         // The IHDR chunk: width and height, big-endian, at bytes 16..<24.
-        if png.count > 24 {
-            let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
-            let height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
-            #expect(width == 1400 && height == 800, "\(width)x\(height)")
-        }
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        let height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == 1400 && height == 800, "\(width)x\(height)")
     }
 
-    @Test func thousandArenasAreListedQuicklyAndRendered() async throws {
-        let server = try MonitoredServer(configuration: #"""
-            { "log_requests": false, "limits": { "max_arenas": 2000, "max_total_bytes": "1GiB" } }
-            """#)
-        // Untraced: a ring of 4096 events per arena would be ~230 MB for a thousand.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<4 {
-                group.addTask {
-                    for index in stride(from: worker, to: 1000, by: 4) {
-                        let name = "bulk-" + String(index + 10_000).dropFirst()
-                        try await server.createArena(name, capacity: 1024, arenaClass: "bulk", trace: false)
-                        if index.isMultiple(of: 7) { _ = try await server.allocate(name, sizes: [index % 1024 + 1]) }
-                    }
-                }
-            }
-            try await group.waitForAll()
+    /// A thousand untraced arenas (a ring of 4096 events each would be ~230 MB), a seventh of them used.
+    static func startWithAThousandArenas() throws -> (LiveDaemon, TestClient) {
+        let daemon = try LiveDaemon(
+            configuration: #"""
+                { "log_requests": false, "limits": { "max_arenas": 2000, "max_total_bytes": "1GiB" } }
+                """#)
+        let client = TestClient(port: daemon.port)
+        for index in 0..<1000 {
+            let name = "bulk-" + String(index + 10_000).dropFirst()
+            try client.createArena(#"{"name":"\#(name)","capacity":1024,"class":"bulk","trace":false}"#)
+            if index.isMultiple(of: 7) { try client.allocate(name, #"{"size":\#(index % 1024 + 1)}"#) }
         }
+        return (daemon, client)
+    }
+
+    @Test func thousandArenasAreListedQuickly() throws {
+        let (daemon, client) = try Self.startWithAThousandArenas()
         let clock = ContinuousClock()
-        var list: MonitoredServer.ArenaList?
+        var list: JSON?
         var slowest = Duration.zero
         for _ in 0..<3 {
             let started = clock.now
-            list = try await server.arenas()
+            list = try client.get("/arenas").json()
             slowest = max(slowest, clock.now - started)
         }
-        #expect(list?.count == 1003)
-        #expect(list?.arenas.count == 1003)
+        #expect(list?["count"]?.int == 1003)
+        #expect(list?["arenas"]?.array?.count == 1003)
         // A debug build on a shared 2-core machine answers in a few ms; a second means something is quadratic.
         #expect(slowest < .seconds(1), "GET /arenas with 1003 arenas took \(slowest)")
-        let metrics = try PrometheusScrape(try await server.scrape())
-        #expect(metrics.value("arena_arenas", ["class": "bulk"]) == 1000)
+        #expect(try client.metrics().value("arena_arenas", ["class": "bulk"]) == 1000)
+        #expect(daemon.stop() == .exited(0))
+    }
 
-        guard Self.hasChromium else {
-            print("SKIPPED dashboard browser part of the 1,000-arena test: chromium not installed")
-            return
-        }
-        let dom = try await Self.dumpDOM(server.baseURL + "/")
+    @Test(.enabled(if: hasChromium, "chromium not installed"))
+    func browserRendersAThousandArenas() throws {
+        let (daemon, _) = try Self.startWithAThousandArenas()
+        let dom = try Self.dumpDOM("http://127.0.0.1:\(daemon.port)/")
         #expect(Self.rows(in: dom).count == 1003)
         #expect(dom.contains("1003 of 1003 shown"))
     }
@@ -142,20 +141,22 @@ import Testing
     // MARK: - Chromium
 
     /// Runs headless chromium with `arguments` (bounded: 60 s) and a throwaway profile.
-    static func runChromium(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let profile = try ExternalProcess.temporaryDirectory("arena-chromium")
+    static func runChromium(_ arguments: [String]) throws -> ChildProcess.Result {
+        let profile = try TestPaths.temporaryDirectory("arena-chromium")
         defer { try? FileManager.default.removeItem(at: profile) }
-        let all = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile.path)",
-                   "--virtual-time-budget=5000"] + arguments
-        return try await TestSupport.onThread {
-            Result { try TestSupport.run(chromium, all, timeout: 60) }
-        }.get()
+        return try ChildProcess.run(
+            chromium,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu",
+                "--user-data-dir=\(profile.path)", "--virtual-time-budget=5000",
+            ]
+                + arguments, timeout: .seconds(60))
     }
 
     /// The DOM after the page's scripts ran (`--dump-dom`).
-    static func dumpDOM(_ url: String) async throws -> String {
-        let result = try await runChromium(["--dump-dom", url])
-        #expect(result.status == 0, "chromium --dump-dom: \(result.stderr.suffix(1000))")
+    static func dumpDOM(_ url: String) throws -> String {
+        let result = try runChromium(["--dump-dom", url])
+        #expect(result.exit == .exited(0), "chromium --dump-dom: \(result.stderr.suffix(1000))")
         return result.stdout
     }
 
@@ -174,10 +175,10 @@ import Testing
             let row = part.components(separatedBy: "</tr>")[0]
             // Chromium serialises: <div class="used" data-used="N" data-limit="N" style="width: 12.34%;">
             guard let used = Int(attribute("data-used", in: row) ?? ""),
-                  let limit = Int(attribute("data-limit", in: row) ?? ""),
-                  let style = attribute("style", in: row.components(separatedBy: #"class="used""#).last ?? ""),
-                  style.hasPrefix("width: "), style.hasSuffix("%;"),
-                  let width = Double(style.dropFirst(7).dropLast(2))
+                let limit = Int(attribute("data-limit", in: row) ?? ""),
+                let style = attribute("style", in: row.components(separatedBy: #"class="used""#).last ?? ""),
+                style.hasPrefix("width: "), style.hasSuffix("%;"),
+                let width = Double(style.dropFirst(7).dropLast(2))
             else {
                 rows[name] = Row(used: -1, limit: -1, widthPercent: -1)
                 continue

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
-@testable import ArenaServer
+
+@testable import ArenaHTTP
 
 @Suite struct DefaultConfigurationTests {
     @Test func embeddedDefaultIsTheConfigFileByteForByte() throws {
-        let url = TestSupport.repositoryRoot.appendingPathComponent("config/arena-server.json")
+        let url = TestPaths.repositoryRoot.appendingPathComponent("config/arena-server.json")
         let file = try Data(contentsOf: url)
         #expect(Array(file) == Array(Configuration.builtInJSON.utf8))
     }
@@ -42,7 +43,10 @@ import Testing
         #expect(configuration.arenas.map(\.arenaClass) == ["request", "frame", "scratch"])
         #expect(configuration.arenas[0].policy == .fixed(capacity: 64 << 10))
         #expect(configuration.arenas[1].policy == .growing(initialChunk: 16 << 10, limit: 16 << 20))
-        #expect(configuration.arenas[2] == Configuration.Arena(name: "scratch", policy: .fixed(capacity: 1 << 20),
-                                                                trace: false))
+        #expect(
+            configuration.arenas[2]
+                == Configuration.Arena(
+                    name: "scratch", policy: .fixed(capacity: 1 << 20),
+                    trace: false))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ArenaServer
+
+@testable import ArenaHTTP
 
 @Suite struct HTTPPrimitivesTests {
     @Test func headerLookupIgnoresASCIICase() {
@@ -19,17 +20,32 @@ import Testing
     }
 
     @Test func errorResponseIsEscapedJSON() throws {
-        let response = HTTPResponse.error(status: .badRequest, code: "bad_input",
-                                          message: "quote \" backslash \\ newline \n tab \t bell \u{07} é")
-        #expect(response.status == .badRequest)
-        #expect(response.headers["content-type"] == "application/json")
-        guard case .bytes(let bytes) = response.body else { return }
-        let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text == #"{"error":"bad_input","message":"quote \" backslash \\ newline \n tab \t bell \u0007 é"}"#)
+        let message = "quote \" backslash \\ newline \n tab \t bell \u{07} é"
+        let bytes = ErrorJSON.render(code: "bad_input", message: message) { $0.field("used", 16) }
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"error":"bad_input","message":"quote \" backslash \\ newline \n tab \t bell \u0007 é","used":16}"#
+        )
         // And a real JSON parser agrees.
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String])
-        #expect(object["message"] == "quote \" backslash \\ newline \n tab \t bell \u{07} é")
-        #expect(object["error"] == "bad_input")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["message"] as? String == message)
+        #expect(object["error"] as? String == "bad_input")
+        #expect(object["used"] as? Int == 16)
+    }
+
+    @Test func apiErrorResponseCarriesStatusTypeDetailsAndHeaders() throws {
+        var error = APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "PUT \"x\"\n")
+        error.details = [.integer("capacity", 64), .integer("used", nil)]
+        error.headers.add(name: "Allow", value: "GET, HEAD")
+        let response = error.response
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers["Content-Type"] == "application/json")
+        #expect(response.headers["Allow"] == "GET, HEAD")
+        let body: [UInt8]? = if case .bytes(let bytes) = response.body { bytes } else { nil }
+        let bytes = try #require(body, "an error is a plain body, not a stream")
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"error":"method_not_allowed","message":"PUT \"x\"\n","capacity":64,"used":null}"#)
     }
 
     @Test func textAndEmptyHelpers() {
@@ -40,15 +56,6 @@ import Testing
         let empty = HTTPResponse.empty()
         #expect(empty.status == .noContent)
         #expect(empty.bodyCount == 0)
-    }
-
-    @Test func requestLogLine() {
-        let line = RequestLog.line(method: Array("GET".utf8), path: Array("/a\nb".utf8), status: .notFound,
-                                   bytes: 56, microseconds: 41)
-        #expect(String(decoding: line, as: UTF8.self) == "GET /a?b 404 56 41us\n")
-        let long = RequestLog.line(method: Array("GET".utf8), path: [UInt8](repeating: 0x61, count: 5000),
-                                   status: .ok, bytes: 0, microseconds: 0)
-        #expect(long.count < 4096)
     }
 
     @Test func constantTimeEqualsComparesWholeStrings() {

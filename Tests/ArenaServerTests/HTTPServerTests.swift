@@ -1,21 +1,54 @@
+import Dispatch
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import Synchronization
 import Testing
-@testable import ArenaServer
 
-/// The HTTP server in this process, with test handlers. Serialized: several tests block threads while they wait.
+@testable import ArenaHTTP
+
+/// The HTTP server in this process, with test responders. Serialized: several tests block threads while they wait.
 @Suite(.serialized) struct HTTPServerTests {
+    /// Answers with `handler`; refusals of the HTTP layer are answered `refused <rejection>` with their status.
+    struct ClosureResponder: HTTPResponder {
+        let handler: @Sendable (HTTPRequest) -> HTTPResponse
+
+        func respond(to request: HTTPRequest) -> HTTPResponse { handler(request) }
+
+        func respond(to rejection: HTTPRejection, request: HTTPRequest) -> HTTPResponse {
+            let status: HTTPStatus = if case .bodyTooLarge = rejection { .payloadTooLarge } else { .badRequest }
+            var response = HTTPResponse.text("refused \(rejection) \(request.method) \(request.path)", status: status)
+            response.routeLabel = "refused"
+            return response
+        }
+    }
+
+    /// A value the server's threads and the test share (a `Mutex` alone cannot be captured by an escaping closure).
+    final class Shared<Value: Sendable>: Sendable {
+        private let state: Mutex<Value>
+
+        init(_ value: Value) { state = Mutex(value) }
+
+        var value: Value { state.withLock { $0 } }
+
+        func update(_ change: (inout Value) -> Void) { state.withLock { change(&$0) } }
+    }
+
+    /// Keeps every exchange the server reports.
+    final class ExchangeList: HTTPExchangeObserver {
+        private let exchanges = Shared<[HTTPExchange]>([])
+
+        func record(_ exchange: HTTPExchange) { exchanges.update { $0.append(exchange) } }
+
+        var all: [HTTPExchange] { exchanges.value }
+    }
+
     private func startServer(
-        maxBodyBytes: Int = 1 << 20,
+        maxBodyBytes: Int = 1 << 20, observer: ExchangeList = ExchangeList(),
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) throws -> HTTPServer {
-        var options = HTTPServer.Options()
+        var options = HTTPServer.Options(Configuration())
         options.port = 0
-        options.logRequests = false
         options.maxBodyBytes = maxBodyBytes
-        let server = HTTPServer(configuration: options, handler: handler)
+        let server = HTTPServer(options: options, responder: ClosureResponder(handler: handler), observer: observer)
         try server.start()
         return server
     }
@@ -25,6 +58,7 @@ import Testing
         let lines = [
             "method=\(request.method)",
             "path=\(request.path)",
+            "segments=\(request.target.segments.joined(separator: ","))",
             "a=\(request.query["a"] ?? "-")",
             "flag=\(request.query["flag"] ?? "-")",
             "x-test=\(request.headers["X-TEST"] ?? "-")",
@@ -33,15 +67,15 @@ import Testing
         return .text(lines.joined(separator: "\n"))
     }
 
-    @Test func startsOnAnEphemeralPortAndStops() async throws {
+    @Test func startsOnAnEphemeralPortAndStops() throws {
         let server = try startServer { _ in .text("ok\n") }
         let port = try #require(server.boundPort)
         #expect(port != 0)
         #expect(server.isRunning)
-        let (status, body, response) = try await TestSupport.send(port: port, path: "/healthz")
-        #expect(status == 200)
-        #expect(body == "ok\n")
-        #expect(response.value(forHTTPHeaderField: "Content-Type") == "text/plain; charset=utf-8")
+        let response = TestClient(port: port).get("/healthz")
+        #expect(response.status == .ok)
+        #expect(response.text == "ok\n")
+        #expect(response.headers["Content-Type"] == "text/plain; charset=utf-8")
         server.stop()
         #expect(!server.isRunning)
         #expect(server.boundPort == nil)
@@ -49,80 +83,106 @@ import Testing
         #expect(throws: HTTPServerError.alreadyStarted) { try server.start() }
     }
 
-    @Test func passesMethodPathQueryHeadersAndBody() async throws {
+    @Test func passesMethodTargetHeadersAndBody() throws {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
-        let port = try #require(server.boundPort)
-        let (status, body, _) = try await TestSupport.send(
-            "PUT", port: port, path: "/arenas/fr%61me?a=hello%20world&flag", body: Data("payload".utf8),
-            headers: ["x-test": "value"])
-        #expect(status == 200)
-        #expect(body == """
-            method=PUT
-            path=/arenas/frame
-            a=hello world
-            flag=
-            x-test=value
-            body=payload
-            """)
+        let response = TestClient(port: try #require(server.boundPort)).send(
+            .put, "/arenas/fr%61me%2Fx?a=hello%20world&flag", headers: ["x-test": "value"],
+            body: Array("payload".utf8))
+        #expect(response.status == .ok)
+        #expect(
+            response.text == """
+                method=PUT
+                path=/arenas/fr%61me%2Fx
+                segments=arenas,frame/x
+                a=hello world
+                flag=
+                x-test=value
+                body=payload
+                """)
     }
 
-    @Test func bodyAtTheLimitIsAccepted() async throws {
-        let server = try startServer(maxBodyBytes: 1024) { request in .text("\(request.body.count)") }
+    @Test func everyExchangeIsObservedOnceWithItsRouteLabel() throws {
+        let observer = ExchangeList()
+        let server = try startServer(observer: observer) { request in
+            var response = HTTPResponse.text("", status: request.target.segments == ["missing"] ? .notFound : .ok)
+            response.routeLabel = "/" + request.target.segments.joined(separator: "/")
+            return response
+        }
         defer { server.stop() }
-        let port = try #require(server.boundPort)
-        let (status, body, _) = try await TestSupport.send("POST", port: port, path: "/",
-                                                           body: Data(repeating: 0x61, count: 1024))
-        #expect(status == 200)
-        #expect(body == "1024")
+        let client = TestClient(port: try #require(server.boundPort))
+        #expect(client.get("/found").status == .ok)
+        #expect(client.get("/missing?x=1").status == .notFound)
+        #expect(client.get("/bad%00").status == .badRequest)
+        // The exchange is reported after its response was queued: the client may see the answer first.
+        #expect(eventually { observer.all.count == 3 })
+        let seen = observer.all.map { "\($0.method) \($0.path) \($0.routeLabel) \($0.status)" }
+        #expect(seen == ["GET /found /found 200", "GET /missing /missing 404", "GET /bad%00 refused 400"])
+        #expect(observer.all.allSatisfy { $0.clientAddress == 0x7F00_0001 && $0.clientPort != 0 })
     }
 
-    @Test func declaredBodyOverTheLimitIs413() async throws {
-        let called = LockedData()
-        let server = try startServer(maxBodyBytes: 1024) { _ in
-            called.append(Data("x".utf8))
+    @Test(arguments: ["/arenas/victim%00/reset", "/arenas/%zz", "/arenas/%FF"])
+    func unreadableTargetIsRefusedBeforeTheResponder(target: String) throws {
+        let called = Shared(0)
+        let server = try startServer { _ in
+            called.update { $0 += 1 }
             return .text("handled")
         }
         defer { server.stop() }
-        let port = try #require(server.boundPort)
-        let (status, body, response) = try await TestSupport.send("POST", port: port, path: "/",
-                                                                  body: Data(repeating: 0x61, count: 1025))
-        #expect(status == 413)
-        #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/json")
-        #expect(body == #"{"error":"payload_too_large","message":"request body exceeds the limit of 1024 bytes"}"#)
-        #expect(called.text.isEmpty, "the handler must not see an oversized request")
+        let response = TestClient(port: try #require(server.boundPort)).send(.delete, target)
+        #expect(response.status == .badRequest)
+        #expect(response.text.hasPrefix("refused badTarget(reason: "), "\(response.text)")
+        #expect(response.text.hasSuffix(" DELETE \(target.prefix { $0 != "?" })"), "\(response.text)")
+        #expect(response.headers["Connection"]?.lowercased() == "close")
+        #expect(called.value == 0, "the responder must not see an unreadable target")
+    }
+
+    @Test func bodyAtTheLimitIsAccepted() throws {
+        let server = try startServer(maxBodyBytes: 1024) { request in .text("\(request.body.count)") }
+        defer { server.stop() }
+        let client = TestClient(port: try #require(server.boundPort))
+        let response = client.post("/", bytes: [UInt8](repeating: 0x61, count: 1024))
+        #expect(response.status == .ok)
+        #expect(response.text == "1024")
+    }
+
+    @Test func declaredBodyOverTheLimitIs413() throws {
+        let called = Shared(0)
+        let observer = ExchangeList()
+        let server = try startServer(maxBodyBytes: 1024, observer: observer) { _ in
+            called.update { $0 += 1 }
+            return .text("handled")
+        }
+        defer { server.stop() }
+        let client = TestClient(port: try #require(server.boundPort))
+        let response = client.post("/upload", bytes: [UInt8](repeating: 0x61, count: 1025))
+        #expect(response.status == .payloadTooLarge)
+        #expect(response.text == "refused bodyTooLarge(limit: 1024) POST /upload")
+        #expect(called.value == 0, "the responder must not see an oversized request")
+        #expect(eventually { observer.all.map(\.status) == [.payloadTooLarge] })
     }
 
     @Test func chunkedBodyOverTheLimitIs413() throws {
         let server = try startServer(maxBodyBytes: 1024) { _ in .text("handled") }
         defer { server.stop() }
-        let port = try #require(server.boundPort)
-        let bodyPath = try TestSupport.temporaryFile(String(repeating: "a", count: 100_000), suffix: ".bin")
-        defer { try? FileManager.default.removeItem(atPath: bodyPath) }
-        // curl sends a body of unknown length with chunked encoding: the limit is hit while accumulating.
-        let result = try TestSupport.run("/usr/bin/curl", [
-            "-s", "-m", "10", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(bodyPath)",
-            "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/upload",
-        ])
-        #expect(result.status == 0, "curl failed: \(result.stderr)")
-        #expect(result.stdout.hasSuffix("\n413"), "\(result.stdout)")
-        #expect(result.stdout.contains(#""error":"payload_too_large""#))
+        let client = TestClient(port: try #require(server.boundPort))
+        // Without a length up front, the limit is hit while the body accumulates.
+        let response = client.send(.post, "/upload", body: [UInt8](repeating: 0x61, count: 100_000), chunked: true)
+        #expect(response.status == .payloadTooLarge)
+        #expect(response.text == "refused bodyTooLarge(limit: 1024) POST /upload")
     }
 
     @Test func chunkedBodyWithinTheLimitIsDelivered() throws {
-        let server = try startServer(maxBodyBytes: 200_000) { request in .text("\(request.body.count)") }
+        let server = try startServer(maxBodyBytes: 200_000) { request in
+            .text("\(request.body.count) \(request.body.allSatisfy { $0 == 0x61 })")
+        }
         defer { server.stop() }
-        let port = try #require(server.boundPort)
-        let bodyPath = try TestSupport.temporaryFile(String(repeating: "a", count: 150_000), suffix: ".bin")
-        defer { try? FileManager.default.removeItem(atPath: bodyPath) }
-        let result = try TestSupport.run("/usr/bin/curl", [
-            "-s", "-m", "10", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(bodyPath)",
-            "http://127.0.0.1:\(port)/upload",
-        ])
-        #expect(result.stdout == "150000")
+        let client = TestClient(port: try #require(server.boundPort))
+        let response = client.send(.post, "/upload", body: [UInt8](repeating: 0x61, count: 150_000), chunked: true)
+        #expect(response.text == "150000 true")
     }
 
-    @Test func stopLetsARequestInProgressFinish() async throws {
+    @Test func stopLetsARequestInProgressFinish() throws {
         let entered = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let server = try startServer { _ in
@@ -130,10 +190,15 @@ import Testing
             _ = release.wait(timeout: .now() + 10)
             return .text("finished")
         }
-        let port = try #require(server.boundPort)
-        async let reply = TestSupport.send(port: port, path: "/slow")
-        let handlerRunning = await TestSupport.onThread { entered.wait(timeout: .now() + 10) == .success }
-        try #require(handlerRunning)
+        let client = TestClient(port: try #require(server.boundPort))
+        let reply = Shared<TestResponse?>(nil)
+        let replied = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let response = client.get("/slow")
+            reply.update { $0 = response }
+            replied.signal()
+        }
+        try #require(entered.wait(timeout: .now() + 10) == .success, "the handler never ran")
         #expect(server.inFlightCount == 1)
 
         // stop() must wait for the handler, which is held until `release` is signalled.
@@ -142,25 +207,24 @@ import Testing
             server.stop()
             stopped.signal()
         }
-        let stoppedEarly = await TestSupport.onThread { stopped.wait(timeout: .now() + 0.2) == .success }
-        #expect(!stoppedEarly, "stop() returned while a request was in progress")
+        #expect(stopped.wait(timeout: .now() + 0.2) == .timedOut, "stop() returned while a request was in progress")
         release.signal()
-        let stoppedAfterRelease = await TestSupport.onThread { stopped.wait(timeout: .now() + 10) == .success }
-        #expect(stoppedAfterRelease)
-
-        let (status, body, _) = try await reply
-        #expect(status == 200)
-        #expect(body == "finished")
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+        try #require(replied.wait(timeout: .now() + 10) == .success, "the client never got its answer")
+        let response = try #require(reply.value)
+        #expect(response.status == .ok)
+        #expect(response.text == "finished")
         #expect(server.inFlightCount == 0)
     }
 
     @Test func portInUseIsAnError() throws {
         let first = try startServer { _ in .text("") }
         defer { first.stop() }
-        var options = HTTPServer.Options()
+        var options = HTTPServer.Options(Configuration())
         options.port = try #require(first.boundPort)
-        options.logRequests = false
-        let second = HTTPServer(configuration: options) { _ in .text("") }
+        let second = HTTPServer(
+            options: options, responder: ClosureResponder { _ in .text("") },
+            observer: ExchangeList())
         #expect(throws: HTTPServerError.self) { try second.start() }
         #expect(!second.isRunning)
     }

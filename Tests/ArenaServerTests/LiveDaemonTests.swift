@@ -1,100 +1,104 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
-@testable import ArenaServer
 
-/// The real `arena-server` binary (built by `swift build --build-tests`), on an ephemeral port.
+@testable import ArenaHTTP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `arena-server` binary (built by `swift build --build-tests`): flags, exit codes, signals and logging,
+/// which only the executable has.
 @Suite(.serialized) struct LiveDaemonTests {
-    static let binary = serverBinary
+    @Test func servesHealthzAndJSON404ThenExitsZeroOnSIGTERM() throws {
+        let daemon = try LiveDaemon()
+        let client = TestClient(port: daemon.port)
+        #expect(client.get("/healthz").text == "ok\n")
+        let missing = client.get("/no/such/route")
+        #expect(missing.status == .notFound)
+        #expect(missing.headers["Content-Type"] == "application/json")
+        let object = try missing.json()
+        #expect(object["error"]?.string == "not_found")
+        #expect(object["message"]?.string == "no route for GET /no/such/route")
 
-    /// The test process's environment without any ARENA_SERVER_* variable, plus `extra`.
-    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        cleanEnvironment.merging(extra) { $1 }
-    }
-
-    /// A running daemon; `stop()` or deinit ends it.
-    typealias Daemon = LiveDaemon
-
-    @Test func servesHealthzAndJSON404ThenExitsZeroOnSIGTERM() async throws {
-        let daemon = try Daemon(arguments: [])
-        defer { daemon.kill() }
-
-        let health = try await TestSupport.send(port: daemon.port, path: "/healthz")
-        #expect(health.status == 200)
-        #expect(health.body == "ok\n")
-
-        let missing = try await TestSupport.send(port: daemon.port, path: "/no/such/route")
-        #expect(missing.status == 404)
-        #expect(missing.response.value(forHTTPHeaderField: "Content-Type") == "application/json")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(missing.body.utf8)) as? [String: String])
-        #expect(object["error"] == "not_found")
-        #expect(object["message"] == "no route for GET /no/such/route")
-
-        let exit = daemon.stop(signal: SIGTERM)
-        #expect(exit?.reason == .exit)
-        #expect(exit?.status == 0)
+        #expect(daemon.stop(signal: SIGTERM) == .exited(0))
         #expect(daemon.stderr.text.contains("arena-server listening on http://127.0.0.1:\(daemon.port)"))
+        #expect(daemon.stderr.text.contains("arena-server: received SIGTERM, stopping"))
         #expect(daemon.stderr.text.contains("GET /healthz 200 3 "), "one log line per request")
+        #expect(daemon.stderr.text.contains("GET /no/such/route 404 "))
     }
 
     @Test func exitsZeroOnSIGINT() throws {
-        let daemon = try Daemon(arguments: [])
-        defer { daemon.kill() }
-        let exit = daemon.stop(signal: SIGINT)
-        #expect(exit?.reason == .exit)
-        #expect(exit?.status == 0)
+        let daemon = try LiveDaemon()
+        #expect(daemon.stop(signal: SIGINT) == .exited(0))
+        #expect(daemon.stderr.text.contains("received SIGINT, stopping"))
     }
 
-    @Test func bodyOverMaxBodyBytesIs413() async throws {
-        let config = try TestSupport.temporaryFile(
-            #"{ "limits": { "max_body_bytes": "1KiB" }, "log_requests": false }"#)
-        defer { try? FileManager.default.removeItem(atPath: config) }
-        let daemon = try Daemon(arguments: ["--config", config])
-        defer { daemon.kill() }
-        let reply = try await TestSupport.send("POST", port: daemon.port, path: "/arenas",
-                                               body: Data(repeating: 0x7B, count: 4096))
-        #expect(reply.status == 413)
-        #expect(reply.body.contains(#""error":"payload_too_large""#))
-        #expect(!daemon.stderr.text.contains("POST"), "log_requests false silences the request log")
+    @Test func logRequestsFalseSilencesTheRequestLog() throws {
+        let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
+        #expect(TestClient(port: daemon.port).get("/healthz").status == .ok)
+        #expect(daemon.stop(signal: SIGTERM) == .exited(0))
+        #expect(!daemon.stderr.text.contains("GET"), "stderr: \(daemon.stderr.text)")
     }
 
     @Test func checkConfigRejectsABadFileWithExitCode2() throws {
-        let config = try TestSupport.temporaryFile(#"{ "limits": { "max_body_bytes": "lots" } }"#)
+        let config = try TestPaths.temporaryFile(#"{ "limits": { "max_body_bytes": "lots" } }"#)
         defer { try? FileManager.default.removeItem(atPath: config) }
-        let result = try TestSupport.run(Self.binary, ["--check-config", "--config", config],
-                                         environment: Self.environment())
-        #expect(result.status == 2)
-        #expect(result.stderr == "arena-server: configuration error: limits.max_body_bytes: "
+        let result = try LiveDaemon.run(["--check-config", "--config", config])
+        #expect(result.exit == .exited(2))
+        #expect(
+            result.stderr == "arena-server: configuration error: limits.max_body_bytes: "
                 + #"expected a size like 1048576 or "1MiB", got "lots""# + "\n")
     }
 
     @Test func checkConfigAcceptsTheDefaultFile() throws {
-        let config = TestSupport.repositoryRoot.appendingPathComponent("config/arena-server.json").path
-        let result = try TestSupport.run(Self.binary, ["--check-config", "--config", config],
-                                         environment: Self.environment())
-        #expect(result.status == 0)
+        let config = TestPaths.repositoryRoot.appendingPathComponent("config/arena-server.json").path
+        let result = try LiveDaemon.run(["--check-config", "--config", config])
+        #expect(result.exit == .exited(0))
         #expect(result.stdout.hasPrefix("configuration OK\nlisten 127.0.0.1:8080, 2 threads, 3 arenas"))
     }
 
     @Test func badEnvironmentValueExits2NamingTheVariable() throws {
-        let result = try TestSupport.run(Self.binary, ["--check-config"],
-                                         environment: Self.environment(["ARENA_SERVER_THREADS": "0"]))
-        #expect(result.status == 2)
+        let result = try LiveDaemon.run(["--check-config"], environment: ["ARENA_SERVER_THREADS": "0"])
+        #expect(result.exit == .exited(2))
         #expect(result.stderr.hasPrefix("arena-server: configuration error: ARENA_SERVER_THREADS: "))
     }
 
     @Test func refusesNonLoopbackWithoutToken() throws {
-        let result = try TestSupport.run(Self.binary, ["--host", "0.0.0.0", "--port", "0"],
-                                         environment: Self.environment())
-        #expect(result.status == 2)
+        let result = try LiveDaemon.run(["--host", "0.0.0.0", "--port", "0"])
+        #expect(result.exit == .exited(2))
         #expect(result.stderr.contains("--host: refusing to listen on non-loopback address 0.0.0.0"))
     }
 
+    @Test(arguments: [
+        (#"{"limits":{"max_arenas":0}}"#, "limits.max_arenas"),
+        (#"{"listen":{"port":"x"}}"#, "listen.port"),
+        (#"{"arenas":[{"name":"a","policy":"fixed","capacity":"lots"}]}"#, "arenas[0].capacity"),
+        (#"{"trace":{"ring_capacity":3}}"#, "trace.ring_capacity"),
+        (#"{"bogus":1}"#, "bogus"),
+        (#"{"limits":"#, "line 1"),
+    ])
+    func badConfigExitsWith2AndTheKeyPath(config: String, keyPath: String) throws {
+        let file = try TestPaths.temporaryFile(config)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try LiveDaemon.run(["--port", "0", "--config", file])
+        #expect(result.exit != nil, "it started instead of refusing the configuration")
+        #expect(result.exit == .exited(2), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("configuration error"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(keyPath), "stderr: \(result.stderr)")
+        #expect(!result.stdout.contains("port="))
+    }
+
+    /// `--version` prints the version that `Sources/ArenaServer/ServerVersion.swift` declares (the executable
+    /// module cannot be imported by tests).
     @Test func versionFlag() throws {
-        let result = try TestSupport.run(Self.binary, ["--version"], environment: Self.environment())
-        #expect(result.status == 0)
-        #expect(result.stdout == ServerVersion.string + "\n")
+        let source = TestPaths.repositoryRoot.appendingPathComponent("Sources/ArenaServer/ServerVersion.swift")
+        let declaration = try String(contentsOf: source, encoding: .utf8)
+        let version = try #require(
+            declaration.firstMatch(of: /static let string = "([^"]+)"/)?.output.1,
+            "no version string in \(source.path)")
+        let result = try LiveDaemon.run(["--version"])
+        #expect(result.exit == .exited(0))
+        #expect(result.stdout == version + "\n")
     }
 }

@@ -27,23 +27,34 @@ import Testing
             return ProcessUsage.cpuNanoseconds(pid: pid) - before
         }
 
+        /// CPU per scrape of a window, as the cheapest of five slices of it: other tests share the two cores, and
+        /// they can only make a slice dearer (cache, migration), never cheaper than what the scrape itself costs.
+        func window() throws -> UInt64 {
+            var slices: [UInt64] = []
+            for _ in 0..<5 { slices.append(try scrape(Self.window / 5)) }
+            return slices.min()! * 5
+        }
+
         _ = try scrape(100)  // warm-up: first-touch pages, lazily built tables
-        let first = try scrape(Self.window)
+        let first = try window()
         let rssAfterFirst = ProcessUsage.residentBytes(pid: pid)
         _ = try scrape(Self.scrapes - 2 * Self.window - 100)
-        let last = try scrape(Self.window)
+        let last = try window()
         let rssAtEnd = ProcessUsage.residentBytes(pid: pid)
 
         let firstMicros = Double(first) / Double(Self.window) / 1_000
         let lastMicros = Double(last) / Double(Self.window) / 1_000
-        print("MetricsScrapeCost: daemon CPU per scrape \(firstMicros) us (scrapes 101-1100), \(lastMicros) us (last "
-              + "\(Self.window)); RSS \(rssAfterFirst) -> \(rssAtEnd) bytes")
-        // 25% covers scheduling noise from the other tests running on the same two cores; the defect this guards
-        // against made the last thousand several times dearer than the first.
-        #expect(lastMicros <= firstMicros * 1.25,
-                "CPU per scrape: first \(Self.window) \(firstMicros) us, last \(Self.window) \(lastMicros) us")
+        print(
+            "MetricsScrapeCost: daemon CPU per scrape \(firstMicros) us (scrapes 101-1100), \(lastMicros) us (last "
+                + "\(Self.window)); RSS \(rssAfterFirst) -> \(rssAtEnd) bytes")
+        // 50% covers what the cheapest slice still carries of the other tests' load; the defect this guards against
+        // made the last thousand about twice as dear as the first.
+        #expect(
+            lastMicros <= firstMicros * 1.5,
+            "CPU per scrape: first \(Self.window) \(firstMicros) us, last \(Self.window) \(lastMicros) us")
         // 18,000 scrapes between the two readings: 1 MiB allows under 60 bytes a scrape (the defect kept ~250).
-        #expect(rssAtEnd - rssAfterFirst < 1 << 20,
-                "RSS grew from \(rssAfterFirst) to \(rssAtEnd) bytes over \(Self.scrapes - Self.window) scrapes")
+        #expect(
+            rssAtEnd - rssAfterFirst < 1 << 20,
+            "RSS grew from \(rssAfterFirst) to \(rssAtEnd) bytes over \(Self.scrapes - Self.window) scrapes")
     }
 }

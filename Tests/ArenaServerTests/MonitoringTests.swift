@@ -1,38 +1,45 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
-@testable import ArenaServer
+
+@testable import ArenaHTTP
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `/metrics` against the real daemon: what `promtool check metrics` says about the exposition, the values of
 /// the key series after known traffic, and a real Prometheus server scraping it.
 @Suite(.serialized) struct MonitoringTests {
-    static let promtool = "/usr/bin/promtool"
     static let prometheus = "/usr/bin/prometheus"
 
-    // Installed by `scripts/install-deps.sh test` (Debian package `prometheus`); a machine without it skips.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: promtool)))
-    func scrapeAfterTrafficPassesPromtoolAndMatchesTheJSONAPI() async throws {
-        let server = try MonitoredServer()
+    @Test(.enabled(if: Promtool.isInstalled, "promtool is not installed at /usr/bin/promtool: skipping the lint"))
+    func scrapeAfterTrafficPassesPromtoolAndMatchesTheJSONAPI() throws {
+        let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
+        let client = TestClient(port: daemon.port)
         // Class "api": three per-request arenas; class "batch": one. Sizes chosen so every bucket is known.
         for name in ["req-1", "req-2", "req-3"] {
-            try await server.createArena(name, capacity: 4096, arenaClass: "api")
+            try client.createArena(#"{"name":"\#(name)","capacity":4096,"class":"api"}"#)
         }
-        try await server.createArena("job-1", capacity: 8192, arenaClass: "batch")
-        #expect(try await server.allocate("req-1", sizes: [16, 100, 1000]) == 201)
-        #expect(try await server.allocate("req-2", sizes: [64]) == 201)
-        #expect(try await server.allocate("req-3", sizes: [8, 8]) == 201)
-        #expect(try await server.allocate("job-1", sizes: [3000]) == 201)
-        #expect(try await server.allocate("req-2", sizes: [5000]) == 507, "bigger than the arena: refused")
-        #expect(try await server.send("POST", "/arenas/req-3/reset").status == 200)
+        try client.createArena(#"{"name":"job-1","capacity":8192,"class":"batch"}"#)
+        try client.allocate("req-1", #"{"sizes":[16,100,1000]}"#)
+        try client.allocate("req-2", #"{"sizes":[64]}"#)
+        try client.allocate("req-3", #"{"sizes":[8,8]}"#)
+        try client.allocate("job-1", #"{"sizes":[3000]}"#)
+        #expect(
+            client.post("/arenas/req-2/allocations", json: #"{"size":5000}"#).status.code == 507,
+            "bigger than the arena: refused")
+        #expect(client.post("/arenas/req-3/reset").status.code == 200)
 
-        let before = try PrometheusScrape(try await server.scrape())
-        try await Self.expectPromtoolAccepts(before.text)
+        let before = try client.metrics()
+        try Promtool.expectAccepts(before.text)
 
-        let list = try await server.arenas()
-        let usedByClass = Dictionary(grouping: list.arenas, by: \.class)
-            .mapValues { $0.map(\.stats.usedBytes).reduce(0, +) }
+        let list = try client.get("/arenas").json()
+        let arenas = try #require(list["arenas"]?.array)
+        var usedByClass: [String: Int] = [:]
+        for arena in arenas {
+            let arenaClass = try #require(arena["class"]?.string)
+            usedByClass[arenaClass, default: 0] += try #require(arena["stats"]?["used_bytes"]?.int)
+        }
         for (arenaClass, used) in usedByClass {
             #expect(before.value("arena_used_bytes", ["class": arenaClass]) == Double(used), "class \(arenaClass)")
         }
@@ -45,11 +52,14 @@ import Testing
         #expect(before.value("arena_limit_bytes", ["class": "batch"]) == 8192)
 
         // The histogram: cumulative buckets of the successful sizes 8, 8, 16, 64, 100, 1000.
-        let buckets: [(String, Double)] = [("0", 0), ("8", 2), ("16", 3), ("64", 4), ("128", 5), ("512", 5),
-                                           ("1024", 6), ("1073741824", 6), ("+Inf", 6)]
+        let buckets: [(String, Double)] = [
+            ("0", 0), ("8", 2), ("16", 3), ("64", 4), ("128", 5), ("512", 5),
+            ("1024", 6), ("1073741824", 6), ("+Inf", 6),
+        ]
         for (bound, count) in buckets {
-            #expect(before.value("arena_allocation_size_bytes_bucket", ["class": "api", "le": bound]) == count,
-                    "le=\(bound)")
+            #expect(
+                before.value("arena_allocation_size_bytes_bucket", ["class": "api", "le": bound]) == count,
+                "le=\(bound)")
         }
         #expect(before.value("arena_allocation_size_bytes_count", ["class": "api"]) == 6)
         #expect(before.value("arena_allocation_size_bytes_sum", ["class": "api"]) == 1196)
@@ -68,24 +78,28 @@ import Testing
         let started = try #require(before.value("process_start_time_seconds"))
         #expect(started > now - 600 && started <= now + 5, "started \(now - started) s ago")
 
-        #expect(before.value("arena_registry_arenas") == Double(list.count))
+        #expect(before.value("arena_registry_arenas") == list["count"]?.int.map(Double.init))
         #expect(before.value("arena_registry_arenas") == 7)
-        #expect(before.value("arena_registry_reserved_bytes") == Double(list.reservedBytes))
-        #expect(before.value("arena_registry_budget_bytes") == Double(list.maxTotalBytes))
-        #expect(before.value("arena_registry_max_arenas") == Double(list.maxArenas))
-        for (family, type) in [("arena_used_bytes", "gauge"), ("arena_allocations_total", "counter"),
-                               ("arena_allocation_size_bytes", "histogram"), ("http_requests_total", "counter"),
-                               ("process_cpu_seconds_total", "counter"), ("arena_registry_arenas", "gauge")] {
+        #expect(before.value("arena_registry_reserved_bytes") == list["reserved_bytes"]?.int.map(Double.init))
+        #expect(before.value("arena_registry_budget_bytes") == list["max_total_bytes"]?.int.map(Double.init))
+        #expect(before.value("arena_registry_max_arenas") == list["max_arenas"]?.int.map(Double.init))
+        for (family, type) in [
+            ("arena_used_bytes", "gauge"), ("arena_allocations_total", "counter"),
+            ("arena_allocation_size_bytes", "histogram"), ("http_requests_total", "counter"),
+            ("process_cpu_seconds_total", "counter"), ("arena_registry_arenas", "gauge"),
+        ] {
             #expect(before.types[family] == type, "# TYPE \(family)")
         }
 
         // Deleting a per-request arena must not make the class's counters go down (Prometheus would read a reset).
-        #expect(try await server.send("DELETE", "/arenas/req-1").status == 204)
-        let after = try PrometheusScrape(try await server.scrape())
-        try await Self.expectPromtoolAccepts(after.text)
-        for counter in ["arena_allocations_total", "arena_allocated_bytes_total", "arena_padding_bytes_total",
-                        "arena_failed_allocations_total", "arena_resets_total", "arena_trace_overwritten_events_total",
-                        "arena_allocation_size_bytes_count", "arena_allocation_size_bytes_sum"] {
+        #expect(client.delete("/arenas/req-1").status.code == 204)
+        let after = try client.metrics()
+        try Promtool.expectAccepts(after.text)
+        for counter in [
+            "arena_allocations_total", "arena_allocated_bytes_total", "arena_padding_bytes_total",
+            "arena_failed_allocations_total", "arena_resets_total", "arena_trace_overwritten_events_total",
+            "arena_allocation_size_bytes_count", "arena_allocation_size_bytes_sum",
+        ] {
             let old = try #require(before.value(counter, ["class": "api"]), "\(counter) before")
             let new = try #require(after.value(counter, ["class": "api"]), "\(counter) after")
             #expect(new >= old, "\(counter){class=\"api\"} went from \(old) to \(new)")
@@ -97,27 +111,19 @@ import Testing
         #expect(after.value("http_requests_total", ["route": "/arenas/{name}", "code": "204"]) == 1)
     }
 
-    /// `promtool check metrics` reads the exposition on standard input; silence and exit 0 mean no lint problem.
-    static func expectPromtoolAccepts(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let result = try await TestSupport.onThread {
-            Result { try ExternalProcess.run(promtool, ["check", "metrics"], input: text) }
-        }.get()
-        #expect(result.status == 0, "promtool: \(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stdout.isEmpty && result.stderr.isEmpty,
-                "promtool printed: \(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
-    }
-
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: prometheus)))
-    func realPrometheusScrapesTheDaemon() async throws {
-        let server = try MonitoredServer()
-        #expect(try await server.allocate("request", sizes: [1000, 234]) == 201)
-        let used = try await server.arena("request").stats.usedBytes
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: prometheus), "prometheus is not installed"))
+    func realPrometheusScrapesTheDaemon() throws {
+        let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
+        let client = TestClient(port: daemon.port)
+        try client.allocate("request", #"{"sizes":[1000,234]}"#)
+        let used = try #require(try client.arena("request")["stats"]?["used_bytes"]?.int)
         #expect(used == 1234)
 
-        let directory = try ExternalProcess.temporaryDirectory("arena-prometheus")
+        let directory = try TestPaths.temporaryDirectory("arena-prometheus")
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = directory.appendingPathComponent("prometheus.yml")
-        try Data("""
+        try Data(
+            """
             global:
               scrape_interval: 1s
               evaluation_interval: 1s
@@ -125,146 +131,73 @@ import Testing
               - job_name: arena-server
                 metrics_path: /metrics
                 static_configs:
-                  - targets: ["127.0.0.1:\(server.port)"]
+                  - targets: ["127.0.0.1:\(daemon.port)"]
 
-            """.utf8).write(to: configuration)
-        let port = try ExternalProcess.freePort()
-        let prometheus = try BackgroundProcess(Self.prometheus, [
-            "--config.file=\(configuration.path)",
-            "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)",
-            "--log.level=warn",
-        ])
-        defer { prometheus.kill() }
+            """.utf8
+        ).write(to: configuration)
+        let port = try Self.freePort()
+        let prometheus = try ChildProcess.start(
+            Self.prometheus,
+            [
+                "--config.file=\(configuration.path)",
+                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+                "--log.level=warn",
+            ])
+        // Until Prometheus listens, a request would fail at the socket (an issue, for TestClient).
+        let listening = eventually(timeout: .seconds(30)) {
+            prometheus.process.isRunning && (try? RawHTTPConnection(port: port)) != nil
+        }
+        try #require(listening, "prometheus never listened; its log: \(prometheus.stderr.text.suffix(2000))")
+        let api = TestClient(port: port)
 
-        func query(_ promQL: String) async throws -> [(labels: [String: String], value: String)] {
-            var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
-            components.queryItems = [URLQueryItem(name: "query", value: promQL)]
-            let (data, _) = try await TestSupport.session.data(from: components.url!)
-            let reply = try JSONDecoder().decode(QueryReply.self, from: data)
-            return reply.data.result.map { ($0.metric, $0.value.text) }
+        /// The value of the one series `promQL` selects now; nil while Prometheus has none (or is not up yet).
+        func query(_ promQL: String) -> (labels: [String: String], value: String)? {
+            let encoded = promQL.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? promQL
+            let response = api.send(.get, "/api/v1/query?query=\(encoded)")
+            guard response.status == .ok, let series = (try? response.json())?["data"]?["result"]?.array,
+                series.count == 1, let value = series[0]["value"]?[1]?.string
+            else { return nil }
+            let labels = series[0]["metric"]?.object?.compactMapValues(\.string) ?? [:]
+            return (labels, value)
         }
         // Up to 30 s for Prometheus to start and scrape the daemon once.
-        let scraped = await eventually(timeout: .seconds(30)) {
-            (try? await query(#"up{job="arena-server"}"#))?.first?.value == "1"
+        let scraped = eventually(timeout: .seconds(30)) {
+            query(#"up{job="arena-server"}"#)?.value == "1"
         }
         try #require(scraped, "prometheus never reported up == 1; its log: \(prometheus.stderr.text.suffix(2000))")
 
-        let series = try await query(#"arena_used_bytes{class="request"}"#)
-        #expect(series.count == 1)
-        #expect(series.first?.value == String(used))
-        #expect(series.first?.labels["instance"] == "127.0.0.1:\(server.port)")
+        let series = try #require(query(#"arena_used_bytes{class="request"}"#))
+        #expect(series.value == String(used))
+        #expect(series.labels["instance"] == "127.0.0.1:\(daemon.port)")
 
         // A later allocation shows up at the next scrapes.
-        #expect(try await server.allocate("request", sizes: [766]) == 201)
-        let later = try await server.arena("request").stats.usedBytes
-        let seen = await eventually(timeout: .seconds(10)) {
-            (try? await query(#"arena_used_bytes{class="request"}"#))?.first?.value == String(later)
+        try client.allocate("request", #"{"size":766}"#)
+        let later = try #require(try client.arena("request")["stats"]?["used_bytes"]?.int)
+        let seen = eventually(timeout: .seconds(10)) {
+            query(#"arena_used_bytes{class="request"}"#)?.value == String(later)
         }
         #expect(seen, "prometheus should see used bytes \(later)")
-        #expect(await prometheus.stop() != nil, "prometheus exits on SIGTERM")
+        #expect(prometheus.stop(signal: SIGTERM) != nil, "prometheus exits on SIGTERM")
     }
 
-    /// The parts of `GET /api/v1/query`'s answer the test reads.
-    struct QueryReply: Decodable {
-        struct Series: Decodable {
-            var metric: [String: String]
-            var value: SampleValue
-        }
-        struct Payload: Decodable { var result: [Series] }
-        var status: String
-        var data: Payload
-    }
-
-    /// `[ <unix time>, "<value>" ]`.
-    struct SampleValue: Decodable {
-        var text: String
-        init(from decoder: any Decoder) throws {
-            var container = try decoder.unkeyedContainer()
-            _ = try container.decode(Double.self)
-            text = try container.decode(String.self)
-        }
-    }
-}
-
-/// A parsed Prometheus text exposition: samples with their labels, and each family's `# TYPE`.
-struct PrometheusScrape {
-    struct Sample {
-        var name: String
-        var labels: [String: String]
-        var value: Double
-    }
-
-    let text: String
-    private(set) var samples: [Sample] = []
-    private(set) var types: [String: String] = [:]
-
-    struct ParseError: Error, CustomStringConvertible {
-        var line: String
-        var description: String { "cannot parse exposition line: \(line)" }
-    }
-
-    init(_ text: String) throws {
-        self.text = text
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") {
-                let parts = line.split(separator: " ")
-                if parts.count == 4 { types[String(parts[2])] = String(parts[3]) }
-                continue
+    /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read the port, close), for Prometheus's
+    /// own listener.
+    static func freePort() throws -> UInt16 {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(socketFD >= 0)
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(socketFD, socketAddress, length) == 0 && getsockname(socketFD, socketAddress, &length) == 0
             }
-            if line.hasPrefix("#") { continue }
-            samples.append(try Self.parseSample(Substring(line)))
         }
-    }
-
-    /// `name{a="x",b="y"} value`, with `\\`, `\"` and `\n` escapes in label values.
-    private static func parseSample(_ line: Substring) throws -> Sample {
-        var characters = line[...]
-        let name = characters.prefix { $0 != "{" && $0 != " " }
-        characters = characters.dropFirst(name.count)
-        var labels: [String: String] = [:]
-        if characters.first == "{" {
-            characters = characters.dropFirst()
-            while characters.first != "}" {
-                let label = characters.prefix { $0 != "=" }
-                characters = characters.dropFirst(label.count)
-                guard characters.hasPrefix("=\"") else { throw ParseError(line: String(line)) }
-                characters = characters.dropFirst(2)
-                var value = ""
-                while let character = characters.first, character != "\"" {
-                    characters = characters.dropFirst()
-                    if character == "\\", let escaped = characters.first {
-                        characters = characters.dropFirst()
-                        value.append(escaped == "n" ? "\n" : escaped)
-                    } else {
-                        value.append(character)
-                    }
-                }
-                guard characters.first == "\"" else { throw ParseError(line: String(line)) }
-                characters = characters.dropFirst()
-                labels[String(label)] = value
-                if characters.first == "," { characters = characters.dropFirst() }
-                guard !characters.isEmpty else { throw ParseError(line: String(line)) }
-            }
-            characters = characters.dropFirst()
-        }
-        let fields = characters.split(separator: " ")
-        guard fields.count == 1 || fields.count == 2 else { throw ParseError(line: String(line)) }
-        let valueText = fields[0]
-        let value: Double? = switch valueText {
-        case "+Inf": .infinity
-        case "-Inf": -.infinity
-        case "NaN": .nan
-        default: Double(valueText)
-        }
-        guard let value else { throw ParseError(line: String(line)) }
-        return Sample(name: String(name), labels: labels, value: value)
-    }
-
-    func samples(named name: String) -> [Sample] { samples.filter { $0.name == name } }
-
-    /// The value of the one sample with exactly these labels, or nil.
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-        samples.first { $0.name == name && $0.labels == labels }?.value
+        try #require(bound, "bind to 127.0.0.1:0 failed: errno \(errno)")
+        return UInt16(bigEndian: address.sin_port)
     }
 }

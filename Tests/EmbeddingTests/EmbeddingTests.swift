@@ -12,7 +12,7 @@ import Testing
         let registry = ArenaRegistry()
         let frame = try registry.create(name: "frame", policy: .fixed(capacity: 64 << 10), traceCapacity: 1024)
         var configuration = Configuration()
-        configuration.listen.port = 0                       // any free port
+        configuration.listen.port = 0  // any free port
         configuration.logRequests = false
         let server = ArenaHTTPServer(registry: registry, configuration: configuration)
         try server.start()
@@ -68,8 +68,10 @@ import Testing
             .deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let example = try #require(Self.between("// README example begins\n", "        // README example ends",
-                                                in: source))
+        let example = try #require(
+            Self.between(
+                "// README example begins\n", "        // README example ends",
+                in: source))
         let lines = example.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.dropFirst(8) }.filter { !$0.contains("logRequests") }.joined(separator: "\n")
         #expect(readme.contains(lines), "README's embedding example differs from the code this test runs:\n\(lines)")
@@ -85,8 +87,10 @@ import Testing
     func curl(_ port: UInt16, _ path: String, method: String = "GET") throws -> (status: Int, body: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code}",
-                             "http://127.0.0.1:\(port)\(path)"]
+        process.arguments = [
+            "-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code}",
+            "http://127.0.0.1:\(port)\(path)",
+        ]
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("embed-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,9 @@ import Glibc
 /// try connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 /// let response = try connection.readResponse()   // status 200, body "ok\n"
 /// ```
-final class RawHTTPConnection {
+final class RawHTTPConnection: @unchecked Sendable {
+    // @unchecked: a connection is used by one thread at a time (a test, or the one caller TestClient's pool hands
+    // it to); only moving it between threads needs Sendable.
     struct Response {
         var status: Int
         /// Header names lowercased, in order.
@@ -104,8 +107,11 @@ final class RawHTTPConnection {
         var headers: [(name: String, value: String)] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(),
-                            line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (
+                    line[..<colon].lowercased(),
+                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                ))
         }
         var response = Response(status: status, headers: headers, body: [])
         if headOnly || status == 204 || status == 304 { return response }
@@ -163,7 +169,7 @@ enum ProcessUsage {
         var total: UInt64 = 0
         for task in tasks {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
-                  let first = text.split(separator: " ").first, let value = UInt64(first)
+                let first = text.split(separator: " ").first, let value = UInt64(first)
             else { continue }
             total += value
         }
@@ -173,8 +179,8 @@ enum ProcessUsage {
     /// `VmRSS` of `/proc/PID/status`, in bytes.
     static func residentBytes(pid: Int32) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
         else { return 0 }
         return kilobytes * 1024
     }

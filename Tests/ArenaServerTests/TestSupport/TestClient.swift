@@ -2,11 +2,13 @@ import ArenaCore
 import Foundation
 import Synchronization
 import Testing
+
 @testable import ArenaHTTP
 
 /// Where a test's requests go. Every API specification runs both ways with `@Test(arguments: Transport.allCases)`
 /// (hummingbird's `.router` and `.live`):
-/// - `inProcess`: straight into `ArenaAPI.respond(to:)`, the target parsed as the HTTP layer parses it;
+/// - `inProcess`: straight into `ArenaAPI.respond(to:)`, the target parsed and the exchange recorded (request
+///   metrics) as the HTTP layer does it;
 /// - `live`: over a TCP socket to an `ArenaHTTPServer` on an ephemeral port, through libmicrohttpd.
 enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case inProcess
@@ -76,17 +78,19 @@ final class TestClient: Sendable {
     deinit { server?.stop() }
 
     /// Sends `method target`, where `target` may carry a query string (`/events?since=3&format=text`), exactly as
-    /// given (no encoding is added). A live request that fails at the socket records an issue and returns 599.
+    /// given (no encoding is added). A `chunked` body goes out with `Transfer-Encoding: chunked` (live only; in
+    /// process the body is simply the bytes). A live request that fails at the socket records an issue and
+    /// returns 599.
     func send(
         _ method: HTTPMethod, _ target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
-        sourceLocation: SourceLocation = #_sourceLocation
+        chunked: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
     ) -> TestResponse {
         switch transport {
         case .inProcess:
             return inProcess(method, target, headers: headers, body: body)
         case .live:
             do {
-                return try live(method, target, headers: headers, body: body)
+                return try live(method, target, headers: headers, body: body, chunked: chunked)
             } catch {
                 Issue.record("\(method) \(target): \(error)", sourceLocation: sourceLocation)
                 return TestResponse(status: 599, headers: HTTPHeaders(), bytes: [])
@@ -94,41 +98,70 @@ final class TestClient: Sendable {
         }
     }
 
-    private func inProcess(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders, body: [UInt8])
+    private func inProcess(
+        _ method: HTTPMethod, _ target: String, headers: HTTPHeaders, body: [UInt8]
+    )
         -> TestResponse
     {
         // Safe to force: in-process clients are made with a server.
         let api = api!
+        let start = MonotonicClock.nanoseconds()
+        let request: HTTPRequest
         let response: HTTPResponse
         do {
-            let parsed = try RequestTarget(parsing: Array(target.utf8))
-            let request = HTTPRequest(method: method, target: parsed, headers: headers, body: body)
+            request = HTTPRequest(
+                method: method, target: try RequestTarget(parsing: Array(target.utf8)),
+                headers: headers, body: body)
             if body.count > api.configuration.limits.maxBodyBytes {
-                response = api.respond(to: .bodyTooLarge(limit: api.configuration.limits.maxBodyBytes),
-                                       request: request)
+                response = api.respond(
+                    to: .bodyTooLarge(limit: api.configuration.limits.maxBodyBytes),
+                    request: request)
             } else {
                 response = api.respond(to: request)
             }
         } catch {
-            let request = HTTPRequest(method: method, target: RequestTarget(path: target, segments: []),
-                                      headers: headers)
+            let path = String(target.prefix { $0 != "?" })
+            request = HTTPRequest(method: method, target: RequestTarget(path: path, segments: []), headers: headers)
             response = api.respond(to: .badTarget(reason: error.reason), request: request)
         }
-        let bytes: [UInt8] = switch response.body {
-        case .bytes(let bytes): bytes
-        case .stream: []  // streams are read live (StreamTests)
-        }
+        // What HTTPServer does after queueing a response, so that the request metrics count in-process requests.
+        ExchangeRecorder(metrics: api.requestMetrics, log: nil).record(
+            HTTPExchange(
+                method: method, path: request.path, routeLabel: response.routeLabel, status: response.status,
+                bodyBytes: response.bodyCount, durationNanoseconds: MonotonicClock.nanoseconds() &- start,
+                clientAddress: 0, clientPort: 0))
+        let bytes: [UInt8] =
+            switch response.body {
+            case .bytes(let bytes): bytes
+            case .stream: []  // streams are read live (StreamTests)
+            }
         return TestResponse(status: response.status, headers: response.headers, bytes: bytes)
     }
 
-    private func live(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders, body: [UInt8]) throws
-        -> TestResponse
+    private func live(
+        _ method: HTTPMethod, _ target: String, headers: HTTPHeaders, body: [UInt8], chunked: Bool
+    )
+        throws -> TestResponse
     {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
         for field in headers { head += "\(field.name): \(field.value)\r\n" }
-        if !body.isEmpty || method == .post { head += "Content-Length: \(body.count)\r\n" }
+        if chunked {
+            head += "Transfer-Encoding: chunked\r\n"
+        } else if !body.isEmpty || method == .post {
+            head += "Content-Length: \(body.count)\r\n"
+        }
         head += "\r\n"
-        let request = Array(head.utf8) + body
+        var request = Array(head.utf8)
+        if chunked {
+            // Chunks of 1000 bytes, so that the server sees a body arrive in several pieces.
+            for start in stride(from: 0, to: body.count, by: 1000) {
+                let chunk = body[start..<min(start + 1000, body.count)]
+                request += Array("\(String(chunk.count, radix: 16))\r\n".utf8) + chunk + Array("\r\n".utf8)
+            }
+            request += Array("0\r\n\r\n".utf8)
+        } else {
+            request += body
+        }
         // A kept connection may have been closed by the server meanwhile: then once more on a new one.
         for attempt in 0..<2 {
             let reused = attempt == 0 ? connections.withLock { $0.popLast() } : nil
@@ -141,23 +174,28 @@ final class TestClient: Sendable {
                 if raw.header("connection")?.lowercased() != "close" {
                     connections.withLock { $0.append(connection) }
                 }
-                return TestResponse(status: HTTPStatus(code: UInt16(raw.status)), headers: responseHeaders,
-                                    bytes: raw.body)
-            } catch where reused != nil {
+                return TestResponse(
+                    status: HTTPStatus(code: UInt16(raw.status)), headers: responseHeaders,
+                    bytes: raw.body)
+            } catch  where reused != nil {
                 continue
             }
         }
         throw RawHTTPConnection.Failure(description: "unreachable")
     }
 
-    func get(_ target: String, headers: HTTPHeaders = HTTPHeaders(),
-             sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
+    func get(
+        _ target: String, headers: HTTPHeaders = HTTPHeaders(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> TestResponse {
         send(.get, target, headers: headers, sourceLocation: sourceLocation)
     }
 
     /// A POST with a JSON body (and `Content-Type: application/json`), or without a body when `json` is nil.
-    func post(_ target: String, json: String? = nil, headers: HTTPHeaders = HTTPHeaders(),
-              sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
+    func post(
+        _ target: String, json: String? = nil, headers: HTTPHeaders = HTTPHeaders(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> TestResponse {
         var headers = headers
         if json != nil, headers["Content-Type"] == nil {
             headers.add(name: "Content-Type", value: "application/json")
@@ -166,21 +204,26 @@ final class TestClient: Sendable {
     }
 
     /// A POST of raw bytes (blobs), without a content type unless `headers` give one.
-    func post(_ target: String, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders(),
-              sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
+    func post(
+        _ target: String, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> TestResponse {
         send(.post, target, headers: headers, body: bytes, sourceLocation: sourceLocation)
     }
 
-    func delete(_ target: String, headers: HTTPHeaders = HTTPHeaders(),
-                sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
+    func delete(
+        _ target: String, headers: HTTPHeaders = HTTPHeaders(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> TestResponse {
         send(.delete, target, headers: headers, sourceLocation: sourceLocation)
     }
 
     /// `GET /arenas/{name}` as JSON; records an issue and throws when it is not 200.
     func arena(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSON {
         let response = get("/arenas/\(name)", sourceLocation: sourceLocation)
-        try #require(response.status.code == 200, "GET /arenas/\(name): \(response.text)",
-                     sourceLocation: sourceLocation)
+        try #require(
+            response.status.code == 200, "GET /arenas/\(name): \(response.text)",
+            sourceLocation: sourceLocation)
         return try response.json(sourceLocation: sourceLocation)
     }
 
@@ -188,8 +231,9 @@ final class TestClient: Sendable {
     @discardableResult
     func createArena(_ json: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSON {
         let response = post("/arenas", json: json, sourceLocation: sourceLocation)
-        try #require(response.status.code == 201, "POST /arenas \(json): \(response.text)",
-                     sourceLocation: sourceLocation)
+        try #require(
+            response.status.code == 201, "POST /arenas \(json): \(response.text)",
+            sourceLocation: sourceLocation)
         return try response.json(sourceLocation: sourceLocation)
     }
 
@@ -199,10 +243,12 @@ final class TestClient: Sendable {
         _ arena: String, _ json: String, sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> [JSON] {
         let response = post("/arenas/\(arena)/allocations", json: json, sourceLocation: sourceLocation)
-        try #require(response.status.code == 201, "POST /arenas/\(arena)/allocations \(json): \(response.text)",
-                     sourceLocation: sourceLocation)
-        return try #require(try response.json(sourceLocation: sourceLocation)["allocations"]?.array,
-                            sourceLocation: sourceLocation)
+        try #require(
+            response.status.code == 201, "POST /arenas/\(arena)/allocations \(json): \(response.text)",
+            sourceLocation: sourceLocation)
+        return try #require(
+            try response.json(sourceLocation: sourceLocation)["allocations"]?.array,
+            sourceLocation: sourceLocation)
     }
 
     /// `GET /metrics` as parsed samples.
