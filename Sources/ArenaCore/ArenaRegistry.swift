@@ -9,7 +9,8 @@ import Synchronization
 /// try registry.reset(named: "req-42")
 /// try registry.remove(named: "req-42")
 /// ```
-/// An arena reserves its policy's `reservedBytes` (a fixed capacity, or a growing limit) from the total
+/// An arena reserves its policy's `reservedBytes` (a fixed capacity, or a growing limit) and its trace ring's
+/// `TraceRing.bytes(forCapacity:)` from the total
 /// budget while it exists. The registry's lock guards only the name table; allocation never takes it.
 public final class ArenaRegistry: Sendable {
     public struct Limits: Hashable, Sendable {
@@ -81,16 +82,19 @@ public final class ArenaRegistry: Sendable {
                 message: "arena '\(name)' would reserve \(reserved) bytes; the per-arena maximum is "
                     + "\(limits.maxArenaBytes)")
         }
+        // The trace ring's memory counts too: it grows with the events recorded, up to its capacity.
+        let ringBytes = traceCapacity.map { TraceRing.bytes(forCapacity: $0) } ?? 0
+        let total = reserved + ringBytes
         // Check the table before allocating the arena's memory, and again when inserting it.
-        try table.withLock { table throws(ArenaError) in try admit(name: name, reserved: reserved, table) }
+        try table.withLock { table throws(ArenaError) in try admit(name: name, reserved: total, table) }
         let ring = traceCapacity.map { TraceRing(capacity: $0) }
         let entry = RegisteredArena(
             name: name, arenaClass: arenaClass ?? name, arena: BumpArena(policy: policy, trace: ring),
-            isPinned: pinned, idleTimeoutSeconds: idleTimeoutSeconds)
+            isPinned: pinned, idleTimeoutSeconds: idleTimeoutSeconds, reservedBytes: total)
         try table.withLock { table throws(ArenaError) in
-            try admit(name: name, reserved: reserved, table)
+            try admit(name: name, reserved: total, table)
             table.arenas[name] = entry
-            table.reservedBytes += reserved
+            table.reservedBytes += total
         }
         return entry
     }
@@ -141,7 +145,7 @@ public final class ArenaRegistry: Sendable {
                     message: "arena '\(name)' is declared in the configuration: it can be reset, not removed")
             }
             table.arenas[name] = nil
-            table.reservedBytes -= entry.arena.policy.reservedBytes
+            table.reservedBytes -= entry.reservedBytes
             return entry
         }
     }
@@ -188,7 +192,7 @@ public final class ArenaRegistry: Sendable {
             let idle = table.arenas.values.filter { !$0.isPinned && $0.isIdle(at: now) }
             for entry in idle {
                 table.arenas[entry.name] = nil
-                table.reservedBytes -= entry.arena.policy.reservedBytes
+                table.reservedBytes -= entry.reservedBytes
             }
             return idle.sorted { $0.name < $1.name }
         }

@@ -20,7 +20,15 @@ public final class RegisteredArena: Sendable {
     /// `withExclusiveContent`). Allocation itself never takes it.
     private let contentLock = Mutex(())
 
-    init(name: String, arenaClass: String, arena: BumpArena, isPinned: Bool, idleTimeoutSeconds: Int?) {
+    /// What the arena reserves from its registry's total budget: its policy's `reservedBytes` plus its trace
+    /// ring's bytes.
+    public let reservedBytes: Int
+
+    init(
+        name: String, arenaClass: String, arena: BumpArena, isPinned: Bool, idleTimeoutSeconds: Int?,
+        reservedBytes: Int
+    ) {
+        self.reservedBytes = reservedBytes
         self.name = name
         self.arenaClass = arenaClass
         self.arena = arena

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A bounded ring of `AllocationEvent`s: fixed capacity, overwrite-oldest, never blocks a writer.
 ///
@@ -69,15 +74,53 @@ public final class TraceRing: @unchecked Sendable {
         self.mask = self.capacity - 1
         self.singleWriter = singleWriter
         self.clock = TraceClock.shared
-        slots = .allocate(capacity: self.capacity)
-        for index in 0..<self.capacity {
-            (slots + index).initialize(to: Slot())
-        }
+        // Safe: a `Slot` is eight atomics of integers whose initial value, 0, is the all-zero bit pattern, and
+        // none needs deinitializing; `calloc` hands out memory that is exactly such slots. A large ring comes
+        // from fresh zero pages that the kernel maps only when first written, so a ring costs memory for the
+        // slots its events filled, not for its capacity (writing `Slot()` into every slot would touch them all).
+        let memory = calloc(self.capacity, MemoryLayout<Slot>.stride)
+        precondition(memory != nil, "TraceRing: cannot allocate \(self.capacity) slots")
+        slots = memory!.bindMemory(to: Slot.self, capacity: self.capacity)
     }
 
     deinit {
-        slots.deinitialize(count: capacity)
-        slots.deallocate()
+        // Safe: see init; the slots need no deinitialization, and `free` matches `calloc`.
+        free(slots)
+    }
+
+    /// Bytes of memory a ring of `capacity` events can grow to (what a registry counts against its budget).
+    public static func bytes(forCapacity capacity: Int) -> Int {
+        let rounded = capacity <= 1 ? 1 : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
+        return rounded * MemoryLayout<Slot>.stride
+    }
+
+    // MARK: Live readers
+
+    /// Set while a reader waits in `notify(after:_:)`: the writer of the next event wakes the waiters. A plain
+    /// load on every write, a call only when someone waits.
+    @usableFromInline let waiting = Atomic<Bool>(false)
+    private let waiters = Mutex<[TraceWaiter]>([])
+
+    /// Calls `waiter` once, from the thread that records the first event after `sequence` (at once, here, when
+    /// there is one already). For readers that follow the ring live: they sleep instead of polling.
+    ///
+    /// A wake can come late in one case: a writer that checked `waiting` just before it was set, and then never
+    /// writes again. Followers keep a slow poll for that.
+    public func notify(after sequence: UInt64, _ waiter: TraceWaiter) {
+        waiters.withLock { $0.append(waiter) }
+        waiting.store(true, ordering: .sequentiallyConsistent)
+        if head.load(ordering: .sequentiallyConsistent) > sequence { wakeWaiters() }
+    }
+
+    /// Wakes and forgets every waiter.
+    @usableFromInline @inline(never)
+    func wakeWaiters() {
+        guard waiting.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        let woken = waiters.withLock { waiters in
+            defer { waiters.removeAll(keepingCapacity: true) }
+            return waiters
+        }
+        for waiter in woken { waiter.wake() }
     }
 
     /// The sequence number of the newest event (0 when none).
@@ -107,6 +150,7 @@ public final class TraceRing: @unchecked Sendable {
             fill(
                 slots + (Int(truncatingIfNeeded: sequence) & mask), sequence: sequence, kind: kind,
                 arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation)
+            if _slowPath(waiting.load(ordering: .relaxed)) { wakeWaiters() }
         } else {
             recordConcurrently(
                 kind: kind, arenaID: arenaID, size: size, alignment: alignment, start: start,
@@ -131,6 +175,7 @@ public final class TraceRing: @unchecked Sendable {
         fill(
             target, sequence: sequence, kind: kind, arenaID: arenaID, size: size, alignment: alignment,
             start: start, end: end, generation: generation)
+        if _slowPath(waiting.load(ordering: .relaxed)) { wakeWaiters() }
     }
 
     /// Stores an event's fields into its slot, then the complete stamp.
@@ -289,4 +334,14 @@ public struct TraceBatch: RandomAccessCollection, Hashable, Sendable {
     public var startIndex: Int { events.startIndex }
     public var endIndex: Int { events.endIndex }
     public subscript(position: Int) -> AllocationEvent { events[position] }
+}
+
+/// What `TraceRing.notify(after:_:)` calls: a reader's way to be woken (for the server, resuming a suspended
+/// stream). A class, so that waiters are kept by reference.
+public final class TraceWaiter: Sendable {
+    public let wake: @Sendable () -> Void
+
+    public init(_ wake: @escaping @Sendable () -> Void) {
+        self.wake = wake
+    }
 }

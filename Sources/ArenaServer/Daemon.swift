@@ -18,7 +18,7 @@ enum Daemon {
         try server.start()
         // Safe to force: start() succeeded, so the server is running and knows its port.
         let port = server.port!
-        writeLine("arena-server listening on http://\(server.configuration.listen.host):\(port)", to: STDERR_FILENO)
+        ServerLog.standardError.notice("listening on http://\(server.configuration.listen.host):\(port)")
         if server.configuration.listen.port == 0 {
             writeLine("port=\(port)", to: STDOUT_FILENO)
         }
@@ -27,9 +27,10 @@ enum Daemon {
         server.stop()
     }
 
-    /// Writes `arena-server: <message>` and a newline to standard error.
+    /// Writes `arena-server: <message>` and a newline to standard error, control characters escaped (see
+    /// `ServerLog`).
     static func printError(_ message: String) {
-        writeLine("arena-server: \(message)", to: STDERR_FILENO)
+        ServerLog.standardError.notice(message)
     }
 
     /// One unbuffered write of `text` and a newline (print's buffering would hold `port=` back from a pipe).
@@ -53,9 +54,11 @@ final class TerminationSignals {
     private let sources: [any DispatchSourceSignal]
 
     /// Starts catching. The default actions are replaced by SIG_IGN first, as dispatch sources require;
-    /// SIGPIPE is ignored too, so a client that goes away cannot kill the daemon.
+    /// SIGPIPE is ignored too, so a client that goes away cannot kill the daemon, and so is SIGHUP (a closed
+    /// terminal or a `kill -HUP` meant as "reload": the daemon has nothing to reload, and must not die of it).
     init() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGHUP, SIG_IGN)
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)

@@ -22,7 +22,10 @@
  * - completed: MHD_OPTION_NOTIFY_COMPLETED, once per request, answered or not.
  * - uri_log: MHD_OPTION_URI_LOG_CALLBACK, when the request line arrives, with the target as the client sent it
  *   (before libmicrohttpd percent-decodes it); its result becomes the request's *req_cls.
- * No accept-policy callback and no per-connection notification are installed.
+ * - connection: MHD_OPTION_NOTIFY_CONNECTION, when a connection opens and when it closes (before its socket
+ *   is closed), with the connection's *socket_context.
+ * - logger: MHD_OPTION_EXTERNAL_LOGGER, every message libmicrohttpd would print itself.
+ * No accept-policy callback is installed.
  * `options` must end with {MHD_OPTION_END, 0, NULL}; MHD reads it only during this call.
  */
 typedef void *(*chttpd_uri_log_callback)(void *cls, const char *uri, struct MHD_Connection *connection);
@@ -32,12 +35,17 @@ static inline struct MHD_Daemon *chttpd_start_daemon(unsigned int flags,
                                                      MHD_AccessHandlerCallback access_handler,
                                                      MHD_RequestCompletedCallback completed,
                                                      chttpd_uri_log_callback uri_log,
+                                                     MHD_NotifyConnectionCallback connection,
+                                                     MHD_LogCallback logger,
                                                      void *context,
                                                      const struct MHD_OptionItem *options)
 {
+    /* The logger first: libmicrohttpd prints with its own logger until it has seen this option. */
     return MHD_start_daemon(flags, port, NULL, NULL, access_handler, context,
+                            MHD_OPTION_EXTERNAL_LOGGER, logger, context,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, context,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_log, context,
+                            MHD_OPTION_NOTIFY_CONNECTION, connection, context,
                             MHD_OPTION_ARRAY, (struct MHD_OptionItem *)options,
                             MHD_OPTION_END);
 }
@@ -76,6 +84,25 @@ static inline void chttpd_client_address(struct MHD_Connection *connection, uint
         *address = ntohl(in->sin_addr.s_addr);
         *port = ntohs(in->sin_port);
     }
+}
+
+/*
+ * Why: MHD_get_connection_info is variadic. The connection's socket, for the watchdog that ends requests past
+ * their deadline (it writes the 408 and shuts the socket down; libmicrohttpd then closes it); -1 if unknown.
+ */
+static inline int chttpd_connection_fd(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
+
+/*
+ * Why: MHD_get_connection_info is variadic. The *socket_context the connection-notification callback set.
+ */
+static inline void *chttpd_socket_context(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == NULL ? NULL : info->socket_context;
 }
 
 #endif

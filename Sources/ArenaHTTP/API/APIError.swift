@@ -34,8 +34,9 @@ struct APIError: Error {
         switch error.code {
         case .arenaFull: status = .insufficientStorage
         case .unknownArena: status = .notFound
-        case .invalidName, .invalidPolicy, .arenaTooLarge: status = .badRequest
-        case .duplicateName, .staleCheckpoint, .foreignCheckpoint, .arenaPinned, .tooManyArenas,
+        case .invalidName, .invalidPolicy: status = .badRequest
+        // Limits answer 409, like the registry's other budgets (README: "over a limit -> 409 naming the limit").
+        case .arenaTooLarge, .duplicateName, .staleCheckpoint, .foreignCheckpoint, .arenaPinned, .tooManyArenas,
             .totalBudgetExceeded:
             status = .conflict
         default: status = .internalServerError

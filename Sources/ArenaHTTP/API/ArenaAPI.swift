@@ -9,9 +9,9 @@ final class ArenaAPI: HTTPResponder {
     let registry: ArenaRegistry
     let configuration: Configuration
     /// Blobs copied into arenas, by id per arena.
-    let blobs = BlobTable()
+    let blobs: BlobTable
     /// Checkpoints taken over the API, by id per arena.
-    let checkpoints = CheckpointTable()
+    let checkpoints = CheckpointTable(capacity: 1024, whenFull: .forgetOldest)
     /// Live `?follow=1` streams.
     let hub = EventHub()
     let classMetrics = ArenaClassMetrics()
@@ -19,7 +19,12 @@ final class ArenaAPI: HTTPResponder {
     let log: ServerLog
     /// Reads `http_open_connections` at scrape time; set by `ArenaHTTPServer` once its HTTP server exists.
     let openConnections = OpenConnectionGauge()
-    private let tokenBytes: [UInt8]?
+    /// The configured bearer token's check; nil when there is no token.
+    private let token: TokenCheck?
+    /// Expensive reads running at once.
+    let reads: ReadGate
+    /// Host and Origin checks against DNS rebinding and cross-site changes.
+    private let origins: OriginPolicy
 
     /// Most events one events request returns.
     static let maxEventsPerRequest = 10_000
@@ -28,7 +33,12 @@ final class ArenaAPI: HTTPResponder {
         self.registry = registry
         self.configuration = configuration
         self.log = log
-        self.tokenBytes = configuration.auth.token.map { Array($0.utf8) }
+        self.blobs = BlobTable(capacity: configuration.limits.maxBlobsPerArena, whenFull: .refuse)
+        self.token = configuration.auth.token.map(TokenCheck.init(token:))
+        self.origins = OriginPolicy(configuration)
+        self.reads = ReadGate(limit: configuration.limits.maxConcurrentReads)
+        // The registry's arenas (declared ones, or an embedding program's) count against limits.max_classes.
+        for entry in registry.arenas() { _ = classMetrics.admit(entry.arenaClass, limit: .max) }
     }
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -44,17 +54,34 @@ final class ArenaAPI: HTTPResponder {
     }
 
     func respond(to rejection: HTTPRejection, request: HTTPRequest) -> HTTPResponse {
-        let error =
-            switch rejection {
-            case .bodyTooLarge(let limit):
-                APIError(
-                    status: .payloadTooLarge, code: "payload_too_large",
-                    message: "request body exceeds the limit of \(limit) bytes")
-            case .badTarget(let reason):
-                APIError.badRequest("bad request target: \(reason)", code: "bad_target")
-            case .badMethod:
-                APIError.badRequest("the request method contains a NUL byte", code: "bad_method")
-            }
+        var error: APIError
+        switch rejection {
+        case .bodyTooLarge(let limit):
+            error = APIError(status: .payloadTooLarge, code: "payload_too_large",
+                             message: "request body exceeds the limit of \(limit) bytes")
+        case .badTarget(let reason):
+            error = .badRequest("bad request target: \(reason)", code: "bad_target")
+        case .badMethod:
+            error = .badRequest("the request method contains a NUL byte", code: "bad_method")
+        case .badHeader(let reason):
+            error = .badRequest("bad request header: \(reason)", code: "bad_header")
+        case .unsupportedTransferCoding(let coding):
+            error = APIError(status: .notImplemented, code: "unsupported_transfer_coding",
+                             message: "Transfer-Encoding \(JSONWriter.quoted(coding)) is not supported; send a "
+                                + "Content-Length or Transfer-Encoding: chunked")
+        case .headerTimeout(let seconds):
+            error = APIError(status: .requestTimeout, code: "header_timeout",
+                             message: "the request head did not arrive within \(seconds) seconds")
+        case .bodyTimeout(let seconds):
+            error = APIError(status: .requestTimeout, code: "body_timeout",
+                             message: "the request body did not arrive within \(seconds) seconds")
+        case .tooManyConnections(let limit):
+            error = APIError(status: .serviceUnavailable, code: "too_many_connections",
+                             message: "the server holds its maximum of \(limit) connections and none is idle")
+            error.headers.add(name: "Retry-After", value: "1")
+        case .shuttingDown:
+            error = APIError(status: .serviceUnavailable, code: "shutting_down", message: "the server is stopping")
+        }
         var response = error.response
         response.routeLabel = Route(request.target.segments)?.label ?? Route.unmatchedLabel
         return response
@@ -78,18 +105,26 @@ final class ArenaAPI: HTTPResponder {
                 "invalid arena name \(JSONWriter.quoted(name)) in the path: \(problem)",
                 code: "invalid_name")
         }
+        if route != .healthz {
+            try origins.checkHost(request)
+        }
+        try origins.checkOrigin(request)
         let isRead = request.method == .get || request.method == .head
-        if tokenBytes != nil, !isRead || configuration.auth.protectReads, route != .healthz {
+        if token != nil, !isRead || configuration.auth.protectReads, route != .healthz {
             try authorize(request)
         }
         switch route {
         case .dashboard: return dashboard(request)
         case .healthz: return .text("ok\n")
-        case .metrics: return metrics(request)
-        case .arenas: return request.method == .post ? try createArena(request) : listArenas(request)
+        case .metrics: return try reads.pass("/metrics") { () throws(APIError) in metrics(request) }
+        case .arenas:
+            if request.method == .post { return try createArena(request) }
+            return try reads.pass("GET /arenas") { () throws(APIError) in listArenas(request) }
         case .arena(let name):
             return request.method == .delete ? try deleteArena(name) : try showArena(name)
-        case .arenaEvents(let name): return try arenaEvents(name, request)
+        case .arenaEvents(let name):
+            if try Self.isFollow(request) { return try arenaEvents(name, request) }
+            return try reads.pass("/arenas/\(name)/events") { () throws(APIError) in try arenaEvents(name, request) }
         case .allocations(let name): return try allocate(name, request)
         case .blobs(let name): return try storeBlob(name, request)
         case .blob(let name, let id): return try readBlob(name, id: id)
@@ -97,14 +132,16 @@ final class ArenaAPI: HTTPResponder {
         case .checkpoints(let name): return try takeCheckpoint(name)
         case .rewind(let name): return try rewind(name, request)
         case .resetAll: return resetAll(request)
-        case .events: return try allEvents(request)
+        case .events:
+            if try Self.isFollow(request) { return try allEvents(request) }
+            return try reads.pass("/events") { () throws(APIError) in try allEvents(request) }
         }
     }
 
     /// Checks `Authorization: Bearer <token>` in constant time. The scheme name is case-insensitive (RFC 9110
     /// section 11.1: `bearer` and `BEARER` are the same scheme); the token is compared exactly.
     private func authorize(_ request: HTTPRequest) throws(APIError) {
-        guard let tokenBytes else { return }
+        guard let token else { return }
         let prefix = "Bearer "
         let presented = request.headers["Authorization"].flatMap { value -> [UInt8]? in
             guard value.utf8.count > prefix.utf8.count,
@@ -112,7 +149,7 @@ final class ArenaAPI: HTTPResponder {
             else { return nil }
             return Array(value.utf8.dropFirst(prefix.utf8.count))
         }
-        guard let presented, constantTimeEquals(presented, tokenBytes) else {
+        guard let presented, token.matches(presented) else {
             var error = APIError(
                 status: .unauthorized, code: "unauthorized",
                 message: presented == nil

@@ -3,8 +3,9 @@ import Synchronization
 
 /// Per-arena tables of numbered entries that the HTTP API hands out ids for (blobs, checkpoints).
 ///
-/// Ids count up from 1 per arena, and each arena keeps its newest `capacity` entries: older ids are forgotten
-/// and answer like released ones. An arena's entries sit in a ring indexed by `(id - 1) % capacity`, so an
+/// Ids count up from 1 per arena, and each arena keeps at most `capacity` entries at once: when full, a table
+/// either forgets its oldest entry (checkpoints: older ids answer like released ones) or refuses the new one
+/// (blobs: the client learns it must reset). An arena's entries sit in a ring indexed by `(id - 1) % capacity`, so an
 /// insert and a lookup are O(1) however many entries there are, and each arena has its own lock (the table's
 /// lock only finds the arena). Keyed by `Arena.id`, so an arena deleted and created again under the same name
 /// does not see the old entries.
@@ -23,12 +24,20 @@ final class NumberedTable<Entry: Sendable>: Sendable {
         let state = Mutex(State())
     }
 
+    /// What an insert into a full arena does.
+    enum WhenFull: Sendable {
+        case forgetOldest
+        case refuse
+    }
+
     let capacity: Int
+    let whenFull: WhenFull
     private let rings = Mutex<[UInt32: Ring]>([:])
 
-    init(capacity: Int) {
+    init(capacity: Int, whenFull: WhenFull) {
         precondition(capacity >= 1, "a numbered table keeps at least one entry")
         self.capacity = capacity
+        self.whenFull = whenFull
     }
 
     private func ring(_ arenaID: UInt32, create: Bool) -> Ring? {
@@ -41,10 +50,11 @@ final class NumberedTable<Entry: Sendable>: Sendable {
         }
     }
 
-    /// Stores `entry` and returns its id.
-    func insert(_ entry: Entry, arenaID: UInt32) -> UInt64 {
+    /// Stores `entry` and returns its id; nil when the arena's table is full and refuses.
+    func insert(_ entry: Entry, arenaID: UInt32) -> UInt64? {
         // Safe to force: `create: true` always returns a ring.
         ring(arenaID, create: true)!.state.withLock { state in
+            if whenFull == .refuse, state.nextID - state.firstKept >= UInt64(capacity) { return nil }
             let id = state.nextID
             state.nextID += 1
             let index = Int((id - 1) % UInt64(capacity))
@@ -74,6 +84,11 @@ final class NumberedTable<Entry: Sendable>: Sendable {
         }
     }
 
+    /// Whether the arena's table holds `capacity` entries.
+    func isFull(arenaID: UInt32) -> Bool {
+        ring(arenaID, create: false)?.state.withLock { $0.nextID - $0.firstKept >= UInt64(capacity) } ?? false
+    }
+
     /// Forgets every entry of one arena; ids keep counting.
     func clear(arenaID: UInt32) {
         ring(arenaID, create: false)?.state.withLock { state in
@@ -88,17 +103,8 @@ final class NumberedTable<Entry: Sendable>: Sendable {
     }
 }
 
-/// Blobs copied into arenas over the API (`POST /arenas/{name}/blobs`).
+/// Blobs copied into arenas over the API (`POST /arenas/{name}/blobs`): at most `limits.max_blobs_per_arena` per
+/// arena, then 409 until a reset. Each entry costs about 100 bytes besides the blob's own bytes in the arena.
 typealias BlobTable = NumberedTable<BlobHandle>
-/// Checkpoints taken over the API (`POST /arenas/{name}/checkpoints`).
+/// Checkpoints taken over the API (`POST /arenas/{name}/checkpoints`): each arena keeps its newest 1,024.
 typealias CheckpointTable = NumberedTable<Checkpoint>
-
-extension NumberedTable where Entry == BlobHandle {
-    /// Each arena keeps its newest 65,536 blobs.
-    convenience init() { self.init(capacity: 65_536) }
-}
-
-extension NumberedTable where Entry == Checkpoint {
-    /// Each arena keeps its newest 1,024 checkpoints.
-    convenience init() { self.init(capacity: 1024) }
-}

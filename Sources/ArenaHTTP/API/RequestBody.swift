@@ -10,12 +10,19 @@ struct RequestBody {
     private var members: [String: JSONValue] = [:]
     private var read: Set<String> = []
 
-    /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`) when the
-    /// request names a content type.
+    /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`): 415
+    /// without it.
     init(_ request: HTTPRequest) throws(APIError) {
-        if let contentType = request.headers["Content-Type"], !Self.isJSON(contentType) {
+        // Required, not only checked when present: a browser page can send a body without one (or as
+        // text/plain) cross-site without asking first, but never as application/json.
+        guard let contentType = request.headers["Content-Type"] else {
             throw APIError(
-                status: 415, code: "unsupported_media_type",
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: "expected Content-Type: application/json, got none")
+        }
+        guard Self.isJSON(contentType) else {
+            throw APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
                 message: "expected Content-Type: application/json, got '\(contentType)'")
         }
         guard !request.body.isEmpty else {

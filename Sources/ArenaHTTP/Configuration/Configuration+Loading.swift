@@ -85,6 +85,9 @@ extension Configuration {
                 "\(EnvironmentKey.token), \(EnvironmentKey.tokenFile)",
                 "both are set; set only one")
         case (.some(let token), nil):
+            if let problem = tokenProblem(token) {
+                throw ConfigurationError(EnvironmentKey.token, problem)
+            }
             configuration.auth.token = token
             configuration.auth.tokenFile = nil
         case (nil, .some(let path)):
@@ -155,6 +158,9 @@ extension Configuration {
             while let last = token.last, last.isWhitespace { token = token.dropLast() }
             guard !token.isEmpty else {
                 throw ConfigurationError(source, "token file \(JSONWriter.quoted(path)) is empty")
+            }
+            if let problem = tokenProblem(String(token)) {
+                throw ConfigurationError(source, "the token in \(JSONWriter.quoted(path)) \(problem)")
             }
             return String(token)
         }

@@ -1,3 +1,5 @@
+import ArenaCore
+
 extension Configuration {
     /// Valid ranges, shared by the file, environment and flag checks.
     enum Bounds {
@@ -7,7 +9,15 @@ extension Configuration {
         static let positiveSize = 1...Int.max
         static let maxBatch = 1...1_048_576
         static let maxConnections = 1...1_000_000
+        static let maxConnectionsPerClient = 0...1_000_000
+        static let maxClasses = 1...1_048_576
+        static let maxBlobsPerArena = 1...(1 << 24)
+        static let maxResponseBytes = (4 << 10)...Int.max
+        static let maxConcurrentReads = 1...1024
         static let connectionTimeoutSeconds = 0...86_400
+        static let headerTimeoutSeconds = 0...3600
+        static let bodyTimeoutSeconds = 0...86_400
+        static let shutdownGraceSeconds = 0...300
         static let connectionMemory = (4 << 10)...(1 << 30)
         static let ringCapacity = 1...(1 << 20)
     }
@@ -52,8 +62,10 @@ extension Configuration {
 
         if let listenValue = root.value("listen") {
             let listen = try ConfigurationObject(
-                listenValue, path: "listen", allowedKeys: ["host", "port"],
-                requireEveryKey: every)
+                listenValue, path: "listen", allowedKeys: ["host", "port", "allowed_hosts"], requireEveryKey: every)
+            if let hosts = try listen.strings("allowed_hosts") {
+                configuration.listen.allowedHosts = hosts
+            }
             if let host = try listen.string("host") {
                 configuration.listen.host = try ConfigurationValue.host(host, at: "listen.host")
             }
@@ -81,46 +93,55 @@ extension Configuration {
             configuration.auth = try parseAuth(authValue, over: base.auth, requireEveryKey: every)
         }
         if let arenasValue = root.value("arenas") {
-            configuration.arenas = try parseArenas(arenasValue, limits: configuration.limits)
+            configuration.arenas = try parseArenas(
+                arenasValue, limits: configuration.limits, ringCapacity: configuration.trace.ringCapacity)
         } else {
-            try checkArenaBudget(configuration.arenas, limits: configuration.limits)
+            try checkArenaBudget(
+                configuration.arenas, limits: configuration.limits, ringCapacity: configuration.trace.ringCapacity)
         }
         return configuration
     }
 
-    private static func parseLimits(
-        _ value: JSONValue, over base: Limits, requireEveryKey: Bool
-    )
+    /// The integer and size keys of `limits`, each with its field and its range.
+    private static var limitIntegers: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] { [
+        ("max_arenas", \.maxArenas, Bounds.maxArenas),
+        ("max_classes", \.maxClasses, Bounds.maxClasses),
+        ("max_blobs_per_arena", \.maxBlobsPerArena, Bounds.maxBlobsPerArena),
+        ("max_batch", \.maxBatch, Bounds.maxBatch),
+        ("max_concurrent_reads", \.maxConcurrentReads, Bounds.maxConcurrentReads),
+        ("max_connections", \.maxConnections, Bounds.maxConnections),
+        ("max_connections_per_client", \.maxConnectionsPerClient, Bounds.maxConnectionsPerClient),
+        ("connection_timeout_seconds", \.connectionTimeoutSeconds, Bounds.connectionTimeoutSeconds),
+        ("header_timeout_seconds", \.headerTimeoutSeconds, Bounds.headerTimeoutSeconds),
+        ("body_timeout_seconds", \.bodyTimeoutSeconds, Bounds.bodyTimeoutSeconds),
+        ("shutdown_grace_seconds", \.shutdownGraceSeconds, Bounds.shutdownGraceSeconds),
+    ] }
+    private static var limitSizes: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] { [
+        ("max_total_bytes", \.maxTotalBytes, Bounds.positiveSize),
+        ("max_arena_bytes", \.maxArenaBytes, Bounds.positiveSize),
+        ("max_body_bytes", \.maxBodyBytes, Bounds.positiveSize),
+        ("max_response_bytes", \.maxResponseBytes, Bounds.maxResponseBytes),
+        ("connection_memory", \.connectionMemoryBytes, Bounds.connectionMemory),
+    ] }
+
+    private static func parseLimits(_ value: JSONValue, over base: Limits, requireEveryKey: Bool)
         throws(ConfigurationError) -> Limits
     {
         let object = try ConfigurationObject(
-            value, path: "limits",
-            allowedKeys: [
-                "max_arenas", "max_total_bytes", "max_arena_bytes", "max_body_bytes", "max_batch", "max_connections",
-                "connection_timeout_seconds", "connection_memory",
-            ], requireEveryKey: requireEveryKey)
+            value, path: "limits", allowedKeys: limitIntegers.map(\.key) + limitSizes.map(\.key),
+            requireEveryKey: requireEveryKey)
         var limits = base
-        limits.maxArenas = try object.integer("max_arenas", in: Bounds.maxArenas) ?? limits.maxArenas
-        limits.maxTotalBytes = try object.size("max_total_bytes", in: Bounds.positiveSize) ?? limits.maxTotalBytes
-        limits.maxArenaBytes = try object.size("max_arena_bytes", in: Bounds.positiveSize) ?? limits.maxArenaBytes
-        limits.maxBodyBytes = try object.size("max_body_bytes", in: Bounds.positiveSize) ?? limits.maxBodyBytes
-        limits.maxBatch = try object.integer("max_batch", in: Bounds.maxBatch) ?? limits.maxBatch
-        limits.maxConnections =
-            try object.integer("max_connections", in: Bounds.maxConnections)
-            ?? limits.maxConnections
-        limits.connectionTimeoutSeconds =
-            try object.integer(
-                "connection_timeout_seconds",
-                in: Bounds.connectionTimeoutSeconds)
-            ?? limits.connectionTimeoutSeconds
-        limits.connectionMemoryBytes =
-            try object.size("connection_memory", in: Bounds.connectionMemory)
-            ?? limits.connectionMemoryBytes
+        for (key, field, range) in limitIntegers {
+            if let number = try object.integer(key, in: range) { limits[keyPath: field] = number }
+        }
+        for (key, field, range) in limitSizes {
+            if let bytes = try object.size(key, in: range) { limits[keyPath: field] = bytes }
+        }
         guard limits.maxArenaBytes <= limits.maxTotalBytes else {
             throw ConfigurationError(
                 "limits.max_arena_bytes",
-                "\(ByteSize.format(limits.maxArenaBytes)) is more "
-                    + "than limits.max_total_bytes (\(ByteSize.format(limits.maxTotalBytes)))")
+                "\(ByteSize.format(limits.maxArenaBytes)) is more than limits.max_total_bytes "
+                    + "(\(ByteSize.format(limits.maxTotalBytes)))")
         }
         return limits
     }
@@ -131,17 +152,18 @@ extension Configuration {
         throws(ConfigurationError) -> Auth
     {
         let object = try ConfigurationObject(
-            value, path: "auth", allowedKeys: ["token", "token_file", "protect_reads"],
+            value, path: "auth", allowedKeys: ["token", "token_file", "protect_reads", "allowed_origins"],
             requireEveryKey: requireEveryKey)
         var auth = base
+        if let origins = try object.strings("allowed_origins") { auth.allowedOrigins = origins }
         if object.contains("token") { auth.token = try object.nullableString("token") }
         if object.contains("token_file") { auth.tokenFile = try object.nullableString("token_file") }
         auth.protectReads = try object.bool("protect_reads") ?? auth.protectReads
         if auth.token != nil && auth.tokenFile != nil {
             throw ConfigurationError("auth", "token and token_file are both set; set only one")
         }
-        if auth.token?.isEmpty == true {
-            throw ConfigurationError("auth.token", "must not be empty (use null for no token)")
+        if let token = auth.token, let problem = Self.tokenProblem(token) {
+            throw ConfigurationError("auth.token", problem + " (use null for no token)")
         }
         if auth.tokenFile?.isEmpty == true {
             throw ConfigurationError("auth.token_file", "must not be empty (use null for no token file)")
@@ -149,7 +171,20 @@ extension Configuration {
         return auth
     }
 
-    private static func parseArenas(_ value: JSONValue, limits: Limits) throws(ConfigurationError) -> [Arena] {
+    /// Why `token` cannot be a bearer token, or nil. Empty, or holding a space or control character: such a token
+    /// would be read differently by a client's `Authorization: Bearer <token>` header (a whitespace-only token
+    /// would let `Bearer ` plus spaces in).
+    static func tokenProblem(_ token: String) -> String? {
+        if token.isEmpty { return "must not be empty" }
+        if token.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            return "must not contain spaces or control characters"
+        }
+        return nil
+    }
+
+    private static func parseArenas(_ value: JSONValue, limits: Limits, ringCapacity: Int)
+        throws(ConfigurationError) -> [Arena]
+    {
         guard case .array(let entries) = value else {
             throw ConfigurationError("arenas", "expected an array of arena objects, got \(value.summary)")
         }
@@ -163,7 +198,7 @@ extension Configuration {
             }
             arenas.append(arena)
         }
-        try checkArenaBudget(arenas, limits: limits)
+        try checkArenaBudget(arenas, limits: limits, ringCapacity: ringCapacity)
         return arenas
     }
 
@@ -190,8 +225,11 @@ extension Configuration {
         return Arena(name: name, arenaClass: arenaClass, policy: policy, trace: trace)
     }
 
-    /// Declared arenas must fit `max_arenas` and, all at their largest, `max_total_bytes`.
-    private static func checkArenaBudget(_ arenas: [Arena], limits: Limits) throws(ConfigurationError) {
+    /// Declared arenas must fit `max_arenas` and, all at their largest with their trace rings full,
+    /// `max_total_bytes` (as the registry counts them).
+    private static func checkArenaBudget(_ arenas: [Arena], limits: Limits, ringCapacity: Int)
+        throws(ConfigurationError)
+    {
         guard arenas.count <= limits.maxArenas else {
             throw ConfigurationError(
                 "arenas",
@@ -208,7 +246,8 @@ extension Configuration {
                     "\(ByteSize.format(reserved)) is more than "
                         + "limits.max_arena_bytes (\(ByteSize.format(limits.maxArenaBytes)))")
             }
-            let (sum, overflow) = total.addingReportingOverflow(reserved)
+            let ringBytes = arena.trace ? TraceRing.bytes(forCapacity: ringCapacity) : 0
+            let (sum, overflow) = total.addingReportingOverflow(reserved + ringBytes)
             guard !overflow, sum <= limits.maxTotalBytes else {
                 throw ConfigurationError(
                     "arenas",

@@ -23,6 +23,10 @@ public struct Configuration: Sendable, Equatable {
         public var host: String
         /// `listen.port`: 0...65535; 0 lets the kernel choose.
         public var port: UInt16
+        /// `listen.allowed_hosts`: the names clients may reach the server as, in the `Host` header (with or
+        /// without a port); any other `Host` is answered 421, so a DNS-rebinding page cannot read or control the
+        /// server. Always allowed besides these: `localhost`, `127.0.0.1`, `[::1]` and `listen.host`.
+        public var allowedHosts: [String]
     }
 
     /// Bounds on resources (`limits`).
@@ -33,15 +37,40 @@ public struct Configuration: Sendable, Equatable {
         public var maxTotalBytes: Int
         /// `limits.max_arena_bytes`: bytes one arena may reserve; 1...max_total_bytes.
         public var maxArenaBytes: Int
+        /// `limits.max_classes`: distinct arena classes (metric label values) that may ever exist, declared ones
+        /// included; an arena of a new class past it is refused with 409. >= 1.
+        public var maxClasses: Int
+        /// `limits.max_blobs_per_arena`: blobs one arena keeps at once; past it, 409 until a reset. >= 1.
+        public var maxBlobsPerArena: Int
         /// `limits.max_body_bytes`: largest request body; larger ones are answered 413; > 0.
         public var maxBodyBytes: Int
         /// `limits.max_batch`: most operations in one batch request; >= 1.
         public var maxBatch: Int
-        /// `limits.max_connections`: simultaneous HTTP connections; 1...1000000.
+        /// `limits.max_response_bytes`: the largest events answer; a request that would exceed it gets fewer
+        /// events (and the `next` cursor to continue). >= 4KiB.
+        public var maxResponseBytes: Int
+        /// `limits.max_concurrent_reads`: expensive reads (`/events`, `/metrics`, `GET /arenas`) running at
+        /// once; more are answered 503 with `Retry-After`. >= 1.
+        public var maxConcurrentReads: Int
+        /// `limits.max_connections`: simultaneous HTTP connections; 1...1000000. A connection beyond it is let
+        /// in by closing the one that has waited longest for a request head, or refused with 503.
         public var maxConnections: Int
+        /// `limits.max_connections_per_client`: connections one client address may hold; 0 = no limit (behind a
+        /// proxy every client has the proxy's address). 0...1000000.
+        public var maxConnectionsPerClient: Int
         /// `limits.connection_timeout_seconds`: silent seconds before a connection is closed; 0 = never;
         /// 0...86400.
         public var connectionTimeoutSeconds: Int
+        /// `limits.header_timeout_seconds`: a connection must send a complete request head within this many
+        /// seconds of opening or of its previous response (also how long an idle keep-alive connection stays);
+        /// past it a begun request is answered 408 and the connection closed. 0 = no limit; 0...3600.
+        public var headerTimeoutSeconds: Int
+        /// `limits.body_timeout_seconds`: a request's whole body must arrive within this many seconds of its
+        /// head; past it, 408 and the connection is closed. 0 = no limit; 0...86400.
+        public var bodyTimeoutSeconds: Int
+        /// `limits.shutdown_grace_seconds`: on SIGTERM, how long open connections get to finish (each is answered
+        /// with `Connection: close`, new requests with 503) before the rest are closed. 0...300.
+        public var shutdownGraceSeconds: Int
         /// `limits.connection_memory`: memory pool per connection (headers and buffers); 4KiB...1GiB.
         public var connectionMemoryBytes: Int
     }
@@ -62,6 +91,10 @@ public struct Configuration: Sendable, Equatable {
         public var tokenFile: String?
         /// `auth.protect_reads`: require the token for reads too, not only for changes.
         public var protectReads: Bool
+        /// `auth.allowed_origins`: web origins (`https://ops.example.com`) allowed to send changes (POST,
+        /// DELETE) from a browser besides the server's own; a change whose `Origin` or `Sec-Fetch-Site` says it
+        /// comes from another site is refused with 403.
+        public var allowedOrigins: [String]
     }
 
     /// An arena created at start-up (an entry of `arenas`).
@@ -118,11 +151,14 @@ public struct Configuration: Sendable, Equatable {
     /// `builtInJSON` parsed over nothing: every key must be present in it (a test parses it on every run).
     static let builtIn: Configuration = {
         let unset = Configuration(
-            listen: Listen(host: "", port: 0), threads: 0, logRequests: false,
+            listen: Listen(host: "", port: 0, allowedHosts: []), threads: 0, logRequests: false,
             limits: Limits(
-                maxArenas: 0, maxTotalBytes: 0, maxArenaBytes: 0, maxBodyBytes: 0, maxBatch: 0,
-                maxConnections: 0, connectionTimeoutSeconds: 0, connectionMemoryBytes: 0),
-            trace: Trace(ringCapacity: 0), auth: Auth(token: nil, tokenFile: nil, protectReads: false), arenas: [])
+                maxArenas: 0, maxTotalBytes: 0, maxArenaBytes: 0, maxClasses: 0, maxBlobsPerArena: 0,
+                maxBodyBytes: 0, maxBatch: 0, maxResponseBytes: 0, maxConcurrentReads: 0, maxConnections: 0,
+                maxConnectionsPerClient: 0, connectionTimeoutSeconds: 0, headerTimeoutSeconds: 0,
+                bodyTimeoutSeconds: 0, shutdownGraceSeconds: 0, connectionMemoryBytes: 0),
+            trace: Trace(ringCapacity: 0),
+            auth: Auth(token: nil, tokenFile: nil, protectReads: false, allowedOrigins: []), arenas: [])
         do throws(ConfigurationError) {
             return try parse(
                 json: Array(builtInJSON.utf8), source: builtInSourceName, over: unset,

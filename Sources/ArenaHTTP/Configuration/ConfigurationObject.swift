@@ -61,6 +61,23 @@ struct ConfigurationObject {
         return text
     }
 
+    /// An array of strings, or nil if absent.
+    func strings(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let elements) = value else {
+            throw ConfigurationError(childPath(key), "expected an array of strings, got \(value.summary)")
+        }
+        var strings: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element, !text.isEmpty else {
+                throw ConfigurationError("\(childPath(key))[\(index)]",
+                                         "expected a non-empty string, got \(element.summary)")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
     /// A string or null; nil if absent or null.
     func nullableString(_ key: String) throws(ConfigurationError) -> String? {
         if value(key) == .null { return nil }

@@ -26,6 +26,19 @@ enum HTTPRejection: Sendable, Equatable {
     case badTarget(reason: String)
     /// The method token contains a NUL byte (libmicrohttpd would have read only what precedes it).
     case badMethod
+    /// A header field breaks HTTP/1.1's rules in a way a proxy in front could read differently (see
+    /// `RequestHeadRules`).
+    case badHeader(reason: String)
+    /// A `Transfer-Encoding` other than `chunked`.
+    case unsupportedTransferCoding(String)
+    /// The request head was not complete within the header timeout.
+    case headerTimeout(seconds: Int)
+    /// The body was not complete within the body timeout.
+    case bodyTimeout(seconds: Int)
+    /// More connections than `limits.max_connections`, none of them idle.
+    case tooManyConnections(limit: Int)
+    /// The server is stopping.
+    case shuttingDown
 }
 
 /// One request and its answer, as the observer sees it.

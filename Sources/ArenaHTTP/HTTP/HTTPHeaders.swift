@@ -135,6 +135,13 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Calls `body` with the raw bytes of each field's name and value, in order, until it returns false: for the
+    /// checks that must see exactly what arrived (control characters, spaces in names), which `Field`'s Strings
+    /// would repair.
+    func forEachRawField(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
+        forEachSlot { slot in body(storage[slot.name], storage[slot.value]) }
+    }
+
     /// Header names are ASCII tokens; comparing bytes with the 0x20 case bit folded avoids lowercased copies.
     static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
         bytesEqualIgnoringASCIICase(lhs.utf8, rhs.utf8)

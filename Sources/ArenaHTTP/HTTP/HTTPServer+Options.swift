@@ -23,7 +23,17 @@ extension HTTPServer {
         var connectionMemoryBytes: Int
         /// Largest request body accepted; larger ones are refused and never buffered (`limits.max_body_bytes`).
         var maxBodyBytes: Int
-        /// Seconds `stop()` waits for requests in progress before it closes every connection.
+        /// Seconds a connection has for a complete request head, from opening or from its previous response;
+        /// 0 = no limit (`limits.header_timeout_seconds`).
+        var headerTimeoutSeconds: Int
+        /// Seconds a request has for its whole body once its head arrived; 0 = no limit
+        /// (`limits.body_timeout_seconds`).
+        var bodyTimeoutSeconds: Int
+        /// Connections one client address may hold at once; 0 = no limit (`MHD_OPTION_PER_IP_CONNECTION_LIMIT`;
+        /// `limits.max_connections_per_client`).
+        var maxConnectionsPerClient: Int
+        /// Seconds `stop()` waits for open connections to finish (each is answered with `Connection: close`)
+        /// before it closes the rest (`limits.shutdown_grace_seconds`).
         var shutdownGracePeriodSeconds: Double
 
         init(_ configuration: Configuration) {
@@ -34,7 +44,10 @@ extension HTTPServer {
             connectionTimeoutSeconds = configuration.limits.connectionTimeoutSeconds
             connectionMemoryBytes = configuration.limits.connectionMemoryBytes
             maxBodyBytes = configuration.limits.maxBodyBytes
-            shutdownGracePeriodSeconds = 5
+            headerTimeoutSeconds = configuration.limits.headerTimeoutSeconds
+            bodyTimeoutSeconds = configuration.limits.bodyTimeoutSeconds
+            maxConnectionsPerClient = configuration.limits.maxConnectionsPerClient
+            shutdownGracePeriodSeconds = Double(configuration.limits.shutdownGraceSeconds)
         }
     }
 }

@@ -29,6 +29,9 @@ final class HTTPServer: Sendable {
     /// Connections parked by streaming responses; resumed all at once by `stop()`.
     let suspendedConnections = SuspendedConnections()
 
+    /// Deadlines for request heads and bodies, and room for new connections under pressure.
+    let watchdog: ConnectionWatchdog
+
     /// Set by `stop()`: responses from then on carry `Connection: close`.
     private let stopping = Atomic<Bool>(false)
 
@@ -49,6 +52,12 @@ final class HTTPServer: Sendable {
         self.options = options
         self.responder = responder
         self.observer = observer
+        watchdog = ConnectionWatchdog(
+            limits: ConnectionWatchdog.Limits(
+                headerTimeoutNanoseconds: UInt64(max(0, options.headerTimeoutSeconds)) * 1_000_000_000,
+                bodyTimeoutNanoseconds: UInt64(max(0, options.bodyTimeoutSeconds)) * 1_000_000_000,
+                maxConnections: options.maxConnections),
+            responder: responder, observer: observer)
     }
 
     deinit {
@@ -91,6 +100,7 @@ final class HTTPServer: Sendable {
                 throw .startFailed(host: options.host, port: options.port, errno: code)
             }
             state = .running(daemon: daemon, port: chttpd_bound_port(daemon), retainedSelf: retainedSelf)
+            watchdog.start()
         }
     }
 
@@ -115,16 +125,25 @@ final class HTTPServer: Sendable {
         // MHD_stop_daemon aborts the process if any connection is still suspended.
         suspendedConnections.resumeAll()
 
+        // Every response from now on says `Connection: close` and every new request is answered 503, so busy
+        // clients learn how their last request ended and close; wait for that (or the grace period), then close
+        // what is left (idle keep-alive connections, stalled uploads).
         let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, options.shutdownGracePeriodSeconds) * 1e9)
-        while requestsInFlight.load(ordering: .sequentiallyConsistent) > 0 && MonotonicClock.nanoseconds() < deadline {
+        while (requestsInFlight.load(ordering: .sequentiallyConsistent) > 0 || chttpd_open_connections(daemon) > 0)
+            && MonotonicClock.nanoseconds() < deadline
+        {
             usleep(1_000)
         }
         MHD_stop_daemon(daemon)
+        watchdog.stop()
         // Safe: MHD_stop_daemon has joined every worker thread, so no callback can use this reference any more.
         retainedSelf.release()
     }
 
     // MARK: - Starting the daemon
+
+    /// Connections libmicrohttpd accepts beyond `maxConnections`, per worker thread, for the watchdog to sort out.
+    static let connectionHeadroom = 16
 
     private func startDaemon(address: IPv4ListenAddress, context: UnsafeMutableRawPointer) -> OpaquePointer? {
         let flags =
@@ -141,7 +160,13 @@ final class HTTPServer: Sendable {
                     ptr_value: UnsafeMutableRawPointer(socketAddressPointer)),
                 // No MHD_OPTION_LISTENING_ADDRESS_REUSE: its value 1 adds SO_REUSEPORT on Linux, which would let
                 // a second daemon share the port silently. MHD's default (SO_REUSEADDR only) is what we want.
-                MHD_OptionItem(option: .CONNECTION_LIMIT, value: options.maxConnections, ptr_value: nil),
+                // Room above `maxConnections`: the watchdog lets a new connection in by closing the one that waited
+                // longest for a request head (or refuses it with a 503), rather than libmicrohttpd closing new
+                // connections unanswered while slow clients hold every slot.
+                MHD_OptionItem(option: .CONNECTION_LIMIT, value: options.maxConnections + Self.connectionHeadroom,
+                               ptr_value: nil),
+                MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: options.maxConnectionsPerClient,
+                               ptr_value: nil),
                 MHD_OptionItem(
                     option: .CONNECTION_TIMEOUT, value: options.connectionTimeoutSeconds,
                     ptr_value: nil),
@@ -159,8 +184,8 @@ final class HTTPServer: Sendable {
             return items.withUnsafeBufferPointer { itemsPointer in
                 // Safe: MHD copies every option during this call and keeps none of these pointers.
                 chttpd_start_daemon(
-                    flags, address.port, httpServerAccessHandler, httpServerRequestCompleted,
-                    httpServerRequestLine, context, itemsPointer.baseAddress)
+                    flags, address.port, httpServerAccessHandler, httpServerRequestCompleted, httpServerRequestLine,
+                    httpServerConnectionNotice, httpServerLibraryMessage, context, itemsPointer.baseAddress)
             }
         }
     }
@@ -168,7 +193,7 @@ final class HTTPServer: Sendable {
     // MARK: - Request path (worker threads)
 
     /// The request line arrived: parse its target and start the exchange's clock. The result becomes `*req_cls`.
-    func beginRequest(target: UnsafePointer<CChar>?) -> UnsafeMutableRawPointer {
+    func beginRequest(target: UnsafePointer<CChar>?, connection: OpaquePointer?) -> UnsafeMutableRawPointer {
         let parsed: Result<RequestTarget, RequestTarget.Problem>
         var rawPath = ""
         if let target {
@@ -184,7 +209,8 @@ final class HTTPServer: Sendable {
         }
         let state = RequestState(
             startNanoseconds: MonotonicClock.nanoseconds(), target: parsed, rawPath: rawPath,
-            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0)
+            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0, connection: connection.flatMap(Self.connectionState))
+        state.connection?.requestLine(path: rawPath)
         requestsInFlight.add(1, ordering: .relaxed)
         return Unmanaged.passRetained(state).toOpaque()
     }
@@ -193,13 +219,14 @@ final class HTTPServer: Sendable {
     func handleAccess(
         connection: OpaquePointer,
         method: UnsafePointer<CChar>,
+        version: UnsafePointer<CChar>?,
         uploadData: UnsafePointer<CChar>?,
         uploadDataSize: UnsafeMutablePointer<Int>,
         requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     ) -> MHD_Result {
         if requestContext.pointee == nil {
             // Every request line goes through the URI-log callback first; this is only a fallback.
-            requestContext.pointee = beginRequest(target: nil)
+            requestContext.pointee = beginRequest(target: nil, connection: connection)
         }
         // Safe: a non-nil *req_cls is always the retained RequestState made by beginRequest; it is released only
         // in the completion callback, after the last access-handler call.
@@ -207,25 +234,7 @@ final class HTTPServer: Sendable {
 
         if !state.headersSeen {
             state.headersSeen = true
-            if methodHasNUL(method, state) {
-                return reject(.badMethod, connection: connection, method: method, state: state)
-            }
-            if case .failure(let problem) = state.target {
-                return reject(
-                    .badTarget(reason: problem.reason), connection: connection, method: method,
-                    state: state)
-            }
-            if let declared = declaredContentLength(connection) {
-                if declared > UInt64(options.maxBodyBytes) {
-                    state.bodyTooLarge = true
-                    // Queued before the body is read: MHD discards the body and closes the connection after replying.
-                    return reject(
-                        .bodyTooLarge(limit: options.maxBodyBytes), connection: connection,
-                        method: method, state: state)
-                }
-                state.body.reserveCapacity(Int(declared))
-            }
-            return .YES
+            return beginBody(connection: connection, method: method, version: version, state: state)
         }
 
         let size = uploadDataSize.pointee
@@ -254,11 +263,53 @@ final class HTTPServer: Sendable {
         // Safe to force: a failed target was rejected at the first call.
         let request = HTTPRequest(
             method: HTTPMethod(cString: method), target: try! state.target.get(),
-            headers: RequestFields.headers(of: connection), body: state.body)
+            headers: state.headers, body: state.body)
         state.body = []
+        state.connection?.enter(.responding, at: MonotonicClock.nanoseconds())
         return queue(
             responder.respond(to: request), for: request, on: connection, state: state,
             closeConnection: false)
+    }
+
+    /// The head arrived: refuse what the HTTP layer refuses (see `RequestHeadRules`), or start the body's clock.
+    private func beginBody(
+        connection: OpaquePointer, method: UnsafePointer<CChar>, version: UnsafePointer<CChar>?, state: RequestState
+    ) -> MHD_Result {
+        let collected = RequestFields.collect(from: connection)
+        state.headers = collected.headers
+        state.connection?.head(method: String(cString: method))
+        let rejection: HTTPRejection? = {
+            if stopping.load(ordering: .relaxed) { return .shuttingDown }
+            if methodHasNUL(method, state) { return .badMethod }
+            if case .failure(let problem) = state.target { return .badTarget(reason: problem.reason) }
+            if let index = collected.hiddenBytesAfter {
+                let name = Array(state.headers)[index].name
+                return .badHeader(reason: "a header value goes on past a NUL byte, or is folded over lines (at or after '\(name)')")
+            }
+            if let problem = RequestHeadRules.problem(state.headers, version: version.map(String.init(cString:)) ?? "")
+            {
+                return problem
+            }
+            return nil
+        }()
+        if let rejection {
+            return reject(rejection, connection: connection, method: method, state: state)
+        }
+        let declared = declaredContentLength(connection)
+        if let declared {
+            if declared > UInt64(options.maxBodyBytes) {
+                state.bodyTooLarge = true
+                // Queued before the body is read: MHD discards the body and closes the connection after replying.
+                return reject(.bodyTooLarge(limit: options.maxBodyBytes), connection: connection,
+                              method: method, state: state)
+            }
+            state.body.reserveCapacity(Int(declared))
+        }
+        // A body is on its way when one is declared or chunked; its deadline starts now.
+        let chunked = state.headers["Transfer-Encoding"] != nil
+        state.connection?.enter(declared ?? 0 > 0 || chunked ? .receivingBody : .responding,
+                                at: MonotonicClock.nanoseconds())
+        return .YES
     }
 
     /// Answers a request the HTTP layer refuses, through the responder, and closes the connection after it.
@@ -267,8 +318,8 @@ final class HTTPServer: Sendable {
     ) -> MHD_Result {
         let target = (try? state.target.get()) ?? RequestTarget(path: state.rawPath, segments: [])
         let request = HTTPRequest(
-            method: HTTPMethod(cString: method), target: target,
-            headers: RequestFields.headers(of: connection))
+            method: HTTPMethod(cString: method), target: target, headers: state.headers)
+        state.connection?.enter(.responding, at: MonotonicClock.nanoseconds())
         return queue(
             responder.respond(to: rejection, request: request), for: request, on: connection, state: state,
             closeConnection: true)
@@ -364,7 +415,33 @@ final class HTTPServer: Sendable {
         guard let existing = requestContext.pointee else { return }
         requestContext.pointee = nil
         // Safe: balances the passRetained in beginRequest; *req_cls was cleared, so this runs once per request.
-        Unmanaged<RequestState>.fromOpaque(existing).release()
+        let state = Unmanaged<RequestState>.fromOpaque(existing).takeRetainedValue()
+        state.connection?.requestFinished(at: MonotonicClock.nanoseconds())
         requestsInFlight.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: - Connections (worker threads)
+
+    /// A connection opened: the watchdog tracks it; its state goes into `*socket_context`.
+    func connectionOpened(_ connection: OpaquePointer, socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        let state = watchdog.opened(fileDescriptor: chttpd_connection_fd(connection))
+        socketContext.pointee = Unmanaged.passRetained(state).toOpaque()
+    }
+
+    /// A connection closed; libmicrohttpd closes its socket right after this returns.
+    func connectionClosed(socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let existing = socketContext.pointee else { return }
+        socketContext.pointee = nil
+        // Safe: balances the passRetained in connectionOpened; the context was cleared, so this runs once.
+        let state = Unmanaged<ConnectionState>.fromOpaque(existing).takeRetainedValue()
+        watchdog.closed(state)
+    }
+
+    /// The `ConnectionState` of `connection`, set when it opened.
+    static func connectionState(_ connection: OpaquePointer) -> ConnectionState? {
+        guard let context = chttpd_socket_context(connection) else { return nil }
+        // Safe: a non-nil socket context is the retained state of `connectionOpened`, released only when the
+        // connection closes, after its last request.
+        return Unmanaged<ConnectionState>.fromOpaque(context).takeUnretainedValue()
     }
 }

@@ -1,4 +1,8 @@
 import CHTTPD
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The C entry points libmicrohttpd calls. They stay thin: recover the server from the context pointer and
 // forward. They are file-scope functions, not closures, so they carry no actor isolation (a closure written in
@@ -12,7 +16,7 @@ func httpServerRequestLine(
     guard let cls else { return nil }
     // Safe: as in httpServerAccessHandler.
     return Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
-        server.beginRequest(target: uri)
+        server.beginRequest(target: uri, connection: connection)
     }
 }
 
@@ -37,7 +41,7 @@ func httpServerAccessHandler(
     // MHD_stop_daemon has joined every worker thread. The guaranteed reference skips a contended retain/release.
     return Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
         server.handleAccess(
-            connection: connection, method: method, uploadData: uploadData,
+            connection: connection, method: method, version: version, uploadData: uploadData,
             uploadDataSize: uploadDataSize, requestContext: requestContext)
     }
 }
@@ -74,5 +78,63 @@ func httpServerStreamFree(cls: UnsafeMutableRawPointer?) {
     guard let cls else { return }
     // Safe: balances the passRetained in HTTPServer.queue; libmicrohttpd calls this once per response.
     let context = Unmanaged<StreamContext>.fromOpaque(cls).takeRetainedValue()
-    context.stream.finish()
+    context.finish()
+}
+
+/// MHD_NotifyConnectionCallback: a connection opened or is about to be closed.
+func httpServerConnectionNotice(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
+) {
+    guard let cls, let socketContext else { return }
+    // Safe: as in httpServerAccessHandler.
+    Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
+        if code == .CONNECTION_NOTIFY_STARTED, let connection {
+            server.connectionOpened(connection, socketContext: socketContext)
+        } else if code == .CONNECTION_NOTIFY_CLOSED {
+            server.connectionClosed(socketContext: socketContext)
+        }
+    }
+}
+
+/// MHD_LogCallback: a message libmicrohttpd would print itself. It may quote a decoded URL, so it goes through
+/// the server log, which escapes control characters (a `%0a` cannot forge a line).
+func httpServerLibraryMessage(
+    cls: UnsafeMutableRawPointer?, format: UnsafePointer<CChar>?, arguments: CVaListPointer?
+) {
+    guard let format, let arguments, LibraryMessageRate.shared.admit() else { return }
+    var buffer = [CChar](repeating: 0, count: 1024)
+    let count = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, arguments) }
+    guard count > 0 else { return }
+    let length = min(Int(count), buffer.count - 1)
+    var message = buffer[..<length].map { UInt8(bitPattern: $0) }
+    while message.last == UInt8(ascii: "\n") { message.removeLast() }
+    ServerLog.standardError.notice("libmicrohttpd: " + String(decoding: message, as: UTF8.self))
+}
+
+/// At most `perSecond` libmicrohttpd messages a second reach the log: a flood of broken connections must not
+/// become a flood of log lines (disk, and the operator's attention). The first message of a new second says how
+/// many were dropped in the one before.
+final class LibraryMessageRate: Sendable {
+    static let shared = LibraryMessageRate()
+    static let perSecond: UInt64 = 20
+
+    private let second = Atomic<UInt64>(0)
+    private let count = Atomic<UInt64>(0)
+    private let dropped = Atomic<UInt64>(0)
+
+    func admit() -> Bool {
+        let now = MonotonicClock.nanoseconds() / 1_000_000_000
+        let current = second.load(ordering: .relaxed)
+        if now != current, second.compareExchange(expected: current, desired: now, ordering: .relaxed).exchanged {
+            count.store(0, ordering: .relaxed)
+            let lost = dropped.exchange(0, ordering: .relaxed)
+            if lost > 0 { ServerLog.standardError.notice("libmicrohttpd: \(lost) more messages dropped") }
+        }
+        guard count.wrappingAdd(1, ordering: .relaxed).newValue <= Self.perSecond else {
+            dropped.wrappingAdd(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
 }

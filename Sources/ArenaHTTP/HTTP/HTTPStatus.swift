@@ -27,13 +27,16 @@ struct HTTPStatus: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomString
     static let forbidden: HTTPStatus = 403
     static let notFound: HTTPStatus = 404
     static let methodNotAllowed: HTTPStatus = 405
+    static let requestTimeout: HTTPStatus = 408
     static let conflict: HTTPStatus = 409
     static let gone: HTTPStatus = 410
     static let payloadTooLarge: HTTPStatus = 413
     static let unsupportedMediaType: HTTPStatus = 415
+    static let misdirectedRequest: HTTPStatus = 421
     static let unprocessableContent: HTTPStatus = 422
     static let tooManyRequests: HTTPStatus = 429
     static let internalServerError: HTTPStatus = 500
+    static let notImplemented: HTTPStatus = 501
     static let serviceUnavailable: HTTPStatus = 503
     static let insufficientStorage: HTTPStatus = 507
 }

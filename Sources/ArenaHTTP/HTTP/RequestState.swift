@@ -15,6 +15,10 @@ final class RequestState {
     let targetAddress: UInt
     /// Whether the access handler has seen the headers (its first call for this request).
     var headersSeen = false
+    /// The request's header fields, copied out at the first access-handler call.
+    var headers = HTTPHeaders()
+    /// The connection the request arrived on (for the watchdog's phases); nil if it was not tracked.
+    let connection: ConnectionState?
     /// Body bytes received so far; never more than the server's `maxBodyBytes`.
     var body: [UInt8] = []
     /// Set once the declared or accumulated body exceeds the limit: further upload is discarded and the
@@ -23,8 +27,9 @@ final class RequestState {
 
     init(
         startNanoseconds: UInt64, target: Result<RequestTarget, RequestTarget.Problem>, rawPath: String,
-        targetAddress: UInt
+        targetAddress: UInt, connection: ConnectionState?
     ) {
+        self.connection = connection
         self.startNanoseconds = startNanoseconds
         self.target = target
         self.rawPath = rawPath

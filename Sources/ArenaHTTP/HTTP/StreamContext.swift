@@ -27,26 +27,37 @@ final class StreamContext: @unchecked Sendable {
     /// Resumes the connection if it is suspended; from any thread. Does nothing once the server stopped, since
     /// `SuspendedConnections` only resumes connections it holds.
     var wake: @Sendable () -> Void {
-        { [self] in _ = server.suspendedConnections.resume(connection) }
+        { [self] in server.suspendedConnections.wake(connection) }
     }
 
     /// One content-reader call, on the connection's worker thread: the one copy of a stream's bytes into
     /// libmicrohttpd's buffer.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        switch stream.next(max: buffer.count) {
-        case .data(let bytes):
-            let count = min(bytes.count, buffer.count)
-            bytes.withUnsafeBytes { source in
-                // Safe: `count` is within both the chunk and libmicrohttpd's buffer; they do not overlap.
-                buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
+        while true {
+            switch stream.next(max: buffer.count) {
+            case .data(let bytes):
+                let count = min(bytes.count, buffer.count)
+                bytes.withUnsafeBytes { source in
+                    // Safe: `count` is within both the chunk and libmicrohttpd's buffer; they do not overlap.
+                    buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
+                }
+                return count
+            case .end:
+                return Self.endOfStream
+            case .idle:
+                // libmicrohttpd's pattern for "no data yet": suspend, return 0, be called again after resume.
+                switch server.suspendedConnections.suspend(connection) {
+                case .suspended: return 0
+                case .wokenAlready: continue  // something arrived while we were looking: look again
+                case .stopping: return Self.endOfStream  // nothing may be suspended any more: end the body
+                }
             }
-            return count
-        case .end:
-            return Self.endOfStream
-        case .idle:
-            // libmicrohttpd's pattern for "no data yet": suspend, return 0, be called again after resume.
-            // When the server is stopping nothing may be suspended any more: end the body instead.
-            return server.suspendedConnections.suspend(connection) ? 0 : Self.endOfStream
         }
+    }
+
+    /// The response is destroyed: no wake may touch this connection any more.
+    func finish() {
+        server.suspendedConnections.forget(connection)
+        stream.finish()
     }
 }

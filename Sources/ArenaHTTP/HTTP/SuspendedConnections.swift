@@ -1,11 +1,13 @@
 import CHTTPD
 import Synchronization
 
-/// The connections the server has suspended (`MHD_suspend_connection`), so that `stop()` can resume them all.
+/// The connections the server has suspended (`MHD_suspend_connection`), so that a stream's wake resumes them and
+/// `stop()` can resume them all.
 ///
 /// libmicrohttpd aborts the process in `MHD_stop_daemon` if any connection is still suspended: every suspension
-/// (an idle live event stream, see `StreamContext`) goes through `suspend(_:)` here, so `stop()` can resume them
-/// all first.
+/// (an idle live event stream, see `StreamContext`) goes through `suspend(_:)` here. A wake that arrives while the
+/// stream is still deciding to suspend (between finding nothing to send and suspending) is kept, and the
+/// suspension is then skipped: no wake is lost, so a follower never sleeps through events that arrived.
 final class SuspendedConnections: Sendable {
     /// A libmicrohttpd connection handle, as a set element.
     ///
@@ -18,8 +20,19 @@ final class SuspendedConnections: Sendable {
     private struct State {
         /// Connections currently suspended.
         var connections: Set<Handle> = []
+        /// Connections woken while they were not suspended: their next suspension is skipped.
+        var pendingWakes: Set<Handle> = []
         /// Set by `resumeAll()`: the server is stopping and no connection may be suspended any more.
         var closed = false
+    }
+
+    /// What `suspend(_:)` did.
+    enum Suspension {
+        case suspended
+        /// A wake came first: look for something to send again instead.
+        case wokenAlready
+        /// The server is stopping: end the body.
+        case stopping
     }
 
     private let state = Mutex(State())
@@ -29,27 +42,38 @@ final class SuspendedConnections: Sendable {
     /// Number of connections currently suspended.
     var count: Int { state.withLock { $0.connections.count } }
 
-    /// Suspends `connection`, unless the server is stopping. Call only from the access handler, on the
-    /// connection's thread, as libmicrohttpd requires. Returns false (and does nothing) when stopping.
-    func suspend(_ connection: OpaquePointer) -> Bool {
+    /// Suspends `connection`, unless a wake is pending or the server is stopping. Call only from the content
+    /// reader, on the connection's thread, as libmicrohttpd requires.
+    func suspend(_ connection: OpaquePointer) -> Suspension {
         let handle = Handle(connection: connection)
         return state.withLock { state in
-            guard !state.closed else { return false }
+            guard !state.closed else { return .stopping }
+            if state.pendingWakes.remove(handle) != nil { return .wokenAlready }
             // Inside the lock, so that resumeAll() cannot run between the check and the insert.
             MHD_suspend_connection(handle.connection)
             state.connections.insert(handle)
-            return true
+            return .suspended
         }
     }
 
-    /// Resumes `connection` if it is suspended here; from any thread. Returns false if it was not.
-    @discardableResult
-    func resume(_ connection: OpaquePointer) -> Bool {
+    /// Resumes `connection` if it is suspended here, or makes its next suspension be skipped; from any thread.
+    func wake(_ connection: OpaquePointer) {
         let handle = Handle(connection: connection)
-        return state.withLock { state in
-            guard state.connections.remove(handle) != nil else { return false }
-            MHD_resume_connection(handle.connection)
-            return true
+        state.withLock { state in
+            if state.connections.remove(handle) != nil {
+                MHD_resume_connection(handle.connection)
+            } else if !state.closed {
+                state.pendingWakes.insert(handle)
+            }
+        }
+    }
+
+    /// The stream on `connection` is over: forget a pending wake (the handle may be reused by a new connection).
+    func forget(_ connection: OpaquePointer) {
+        let handle = Handle(connection: connection)
+        state.withLock { state in
+            state.pendingWakes.remove(handle)
+            state.connections.remove(handle)
         }
     }
 
@@ -62,6 +86,7 @@ final class SuspendedConnections: Sendable {
                 MHD_resume_connection(handle.connection)
             }
             state.connections.removeAll()
+            state.pendingWakes.removeAll()
         }
     }
 }

@@ -14,7 +14,7 @@ import Glibc
 /// ```swift
 /// ServerLog.standardError.notice("listening on http://127.0.0.1:8080")
 /// ```
-struct ServerLog: Sendable {
+public struct ServerLog: Sendable {
     /// Paths longer than this are cut with `...`, keeping a line below PIPE_BUF (4096) even when every byte
     /// needs its four-byte escape.
     static let maxPathBytes = 512
@@ -22,12 +22,16 @@ struct ServerLog: Sendable {
     static let maxMessageBytes = 768
 
     /// Destination descriptor.
-    let fileDescriptor: Int32
+    public let fileDescriptor: Int32
 
-    static let standardError = ServerLog(fileDescriptor: 2)
+    public init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+    }
+
+    public static let standardError = ServerLog(fileDescriptor: 2)
 
     /// `arena-server: <message>`.
-    func notice(_ message: String) {
+    public func notice(_ message: String) {
         var line: [UInt8] = []
         line.reserveCapacity(16 + min(message.utf8.count, Self.maxMessageBytes))
         line.append(contentsOf: "arena-server: ".utf8)

@@ -69,6 +69,20 @@ final class ArenaClassMetrics: Sendable {
     /// `retired` after it) or not at all, and a class's `_total` counters go down, which Prometheus reads as a
     /// restart. Order: this lock, then the registry's or `retired`'s.
     private let membership = Mutex(())
+    /// Every class that has existed (they stay in /metrics after their arenas are gone): at most
+    /// `limits.max_classes`, so the number of series stays bounded.
+    private let known = Mutex<Set<String>>([])
+
+    /// Whether an arena of `arenaClass` may be created: the class is known, or there is room for one more
+    /// (which is then known).
+    func admit(_ arenaClass: String, limit: Int) -> Bool {
+        known.withLock { known in
+            if known.contains(arenaClass) { return true }
+            guard known.count < limit else { return false }
+            known.insert(arenaClass)
+            return true
+        }
+    }
 
     /// Removes arenas with `remove` and absorbs their counters, as one step for scrapes (see `withMembership`).
     func retire<Failure: Error>(

@@ -27,7 +27,9 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
         /// The last `fill` after `ending` has run, so a read that finds nothing pending ends the body.
         var finalFillDone = false
         var ended = false
-        var wake: (@Sendable () -> Void)?
+        /// Resumes this stream's connection; set by `start`. A class reference, never a bare closure: a closure
+        /// read out of a `Mutex` is re-abstracted and written back wrapped in more thunks on every read.
+        var waiter: TraceWaiter?
     }
 
     let scope: Scope
@@ -45,7 +47,8 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
     }
 
     func start(wake: @escaping @Sendable () -> Void) {
-        state.withLock { $0.wake = wake }
+        let waiter = TraceWaiter(wake)
+        state.withLock { $0.waiter = waiter }
     }
 
     /// The arenas followed now, with their rings.
@@ -73,16 +76,20 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
         }
     }
 
-    /// Asks the stream to end after what it has (server shutdown).
-    func end() -> (@Sendable () -> Void)? {
-        state.withLock { state in
+    /// Asks the stream to end after what it has (server shutdown), and wakes it to do so.
+    func end() {
+        let waiter = state.withLock { state in
             state.ending = true
-            return state.wake
+            return state.waiter
         }
+        waiter?.wake()
     }
 
-    /// The function that resumes this stream's connection, once started.
-    var wake: (@Sendable () -> Void)? { state.withLock { $0.wake } }
+    /// Resumes this stream's connection (if it has started).
+    func wake() {
+        let waiter = state.withLock { $0.waiter }
+        waiter?.wake()
+    }
 
     var isFinished: Bool { state.withLock { $0.ended } }
 
@@ -95,7 +102,9 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
             }
             let available = state.pending.count - state.sent
             if available == 0 {
-                return state.ending || state.ended ? .end : .idle
+                if state.ending || state.ended { return .end }
+                waitForEvents(state)
+                return .idle
             }
             let count = min(available, max)
             let chunk = Array(state.pending[state.sent..<(state.sent + count)])
@@ -108,13 +117,24 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
     func finish() {
         state.withLock { state in
             state.ended = true
-            state.wake = nil
+            state.waiter = nil
             state.pending = []
         }
     }
 
     /// Events one fill reads at most (over all followed arenas).
     static let eventsPerFill = 4096
+
+    /// Asks each followed ring to wake this stream at its next event, so the stream sleeps instead of polling
+    /// and is resumed as soon as there is something to send (the hub's slow poll covers heartbeats, arenas that
+    /// appear or go away, and a wake that came too late).
+    private func waitForEvents(_ state: State) {
+        guard let waiter = state.waiter, let arenas = arenas() else { return }
+        for entry in arenas {
+            guard let ring = entry.arena.trace else { continue }
+            ring.notify(after: position(state.cursor, entry.name, ring), waiter)
+        }
+    }
 
     /// Where to continue in an arena's ring. Following one arena, `since` is taken as given (as in a plain
     /// events request); following all, a position past the ring's newest event restarts it (see `EventCursor`).
@@ -140,9 +160,15 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
         let prefixed: Bool = if case .all = scope { true } else { false }
         // Missed notes first, then the new events of all followed arenas in time order (as `GET /events`).
         let restart: Bool = if case .all = scope { true } else { false }
-        let batch = EventMerge.read(arenas, after: &state.cursor, limit: Self.eventsPerFill, restartPastNewest: restart)
-        for (arena, count) in batch.missed { appendMissed(&state, arena: arena, count: count) }
-        for item in batch.items { append(&state, item, prefixed: prefixed) }
+        var items: [EventMerge.Item] = []
+        let missed = EventMerge.merge(
+            arenas, after: &state.cursor, limit: Self.eventsPerFill, restartPastNewest: restart
+        ) {
+            items.append($0)
+            return true
+        }
+        for (arena, count) in missed { appendMissed(&state, arena: arena, count: count) }
+        for item in items { append(&state, item, prefixed: prefixed) }
         if state.pending.isEmpty, !state.ending, WallClock.now() >= state.lastWrite + heartbeatNanoseconds {
             appendNote(&state, "heartbeat", type: "heartbeat")
         }

@@ -5,53 +5,100 @@ import ArenaCore
 ///
 /// ```swift
 /// var cursor = try EventCursor(request.query["since"])
-/// let batch = EventMerge.read(traced, after: &cursor, limit: 1000, restartPastNewest: true)
-/// for item in batch.items { EventMerge.appendText(item, prefixed: true, to: &out) }   // "frame: Allocated 16 ..."
+/// EventMerge.merge(registry.arenas(), after: &cursor, limit: 1000, restartPastNewest: true) { item in
+///     EventMerge.appendText(item, prefixed: true, to: &out)   // "frame: Allocated 16 from 0 to 15"
+///     return out.count < budget
+/// }
 /// ```
 enum EventMerge {
     /// One event and the arena it happened in.
-    struct Item {
+    struct Item: Sendable {
         let arena: String
         let event: AllocationEvent
     }
 
-    /// What one read returned.
-    struct Batch {
-        /// In time order (then arena name, then sequence number).
-        var items: [Item] = []
-        /// Per arena that missed events (overwritten before they could be read), in the order read.
-        var missed: [(arena: String, count: UInt64)] = []
-        var totalMissed: UInt64 { missed.reduce(0) { $0 + $1.count } }
-    }
+    /// Events overwritten before they could be read, per arena, in the order they were noticed.
+    typealias Missed = [(arena: String, count: UInt64)]
 
-    /// Reads what the traced arenas among `arenas` recorded after `cursor`, at most `limit` events in all, and
-    /// moves the cursor past what it returns: each arena continues after its last event returned, or (when none
-    /// was) after the events it missed. With `restartPastNewest`, a position past a ring's newest event restarts
-    /// that ring (see `EventCursor.position(of:in:)`).
-    static func read(
-        _ arenas: [RegisteredArena], after cursor: inout EventCursor, limit: Int,
-        restartPastNewest: Bool
-    ) -> Batch {
-        var batch = Batch()
-        var resume: [String: UInt64] = [:]
+    /// Hands the events the traced arenas among `arenas` recorded after `cursor` to `emit`, in time order (then
+    /// arena name, then sequence number), at most `limit` of them and only while `emit` returns true (it keeps
+    /// its own byte budget); moves the cursor past what was emitted: each arena continues after its last event
+    /// emitted, or (when none was) after the events it missed. With `restartPastNewest`, a position past a ring's
+    /// newest event restarts that ring (see `EventCursor.position(of:in:)`).
+    ///
+    /// A k-way merge that reads each ring in small chunks as it goes: memory stays near `limit` events however
+    /// many arenas and full rings there are, not `limit` per arena.
+    @discardableResult
+    static func merge(
+        _ arenas: [RegisteredArena], after cursor: inout EventCursor, limit: Int, restartPastNewest: Bool,
+        emit: (Item) -> Bool
+    ) -> Missed {
+        var missed: Missed = []
+        var sources: [Source] = []
         for entry in arenas {
             guard let ring = entry.arena.trace else { continue }
             let position =
                 restartPastNewest ? cursor.position(of: entry.name, in: ring) : cursor.position(of: entry.name)
-            let events = ring.events(after: position, limit: limit)
-            if events.missed > 0 { batch.missed.append((entry.name, events.missed)) }
-            resume[entry.name] = events.first.map { $0.sequence - 1 } ?? events.next
-            batch.items.append(contentsOf: events.lazy.map { Item(arena: entry.name, event: $0) })
+            sources.append(Source(name: entry.name, ring: ring, position: position))
         }
-        if arenas.count > 1 {
-            batch.items.sort {
-                ($0.event.timestamp, $0.arena, $0.event.sequence) < ($1.event.timestamp, $1.arena, $1.event.sequence)
-            }
+        let chunk = max(16, min(256, limit / max(1, sources.count) + 1))
+        for index in sources.indices {
+            sources[index].fill(chunk, missed: &missed)
+            // Where the arena continues when none of its events is emitted: just before its first one (so it
+            // is read again), or past what it missed.
+            cursor.positions[sources[index].name] = sources[index].resumePosition
         }
-        if batch.items.count > limit { batch.items.removeSubrange(limit...) }
-        for (name, position) in resume { cursor.positions[name] = position }
-        for item in batch.items { cursor.positions[item.arena] = item.event.sequence }
-        return batch
+        var heap = MergeHeap(sources.indices.filter { sources[$0].current != nil }) { a, b in
+            Source.precedes(sources[a].current!, sources[a].name, sources[b].current!, sources[b].name)
+        }
+        var emitted = 0
+        while emitted < limit, let index = heap.first {
+            let event = sources[index].current!
+            guard emit(Item(arena: sources[index].name, event: event)) else { break }
+            emitted += 1
+            cursor.positions[sources[index].name] = event.sequence
+            sources[index].advance(chunk, missed: &missed)
+            if sources[index].current == nil { heap.removeFirst() } else { heap.siftDownFirst() }
+        }
+        return missed
+    }
+
+    /// One ring being read: the chunk fetched and where in it the merge is.
+    private struct Source {
+        let name: String
+        let ring: TraceRing
+        /// The sequence number to read after next.
+        var position: UInt64
+        var buffer: [AllocationEvent] = []
+        var index = 0
+        /// Where the arena continues if nothing of it is emitted.
+        var resumePosition: UInt64 = 0
+
+        init(name: String, ring: TraceRing, position: UInt64) {
+            self.name = name
+            self.ring = ring
+            self.position = position
+        }
+
+        var current: AllocationEvent? { index < buffer.count ? buffer[index] : nil }
+
+        mutating func fill(_ chunk: Int, missed: inout Missed) {
+            let batch = ring.events(after: position, limit: chunk)
+            if batch.missed > 0 { missed.append((name, batch.missed)) }
+            buffer = batch.events
+            index = 0
+            resumePosition = batch.first.map { $0.sequence - 1 } ?? batch.next
+            position = batch.next
+        }
+
+        mutating func advance(_ chunk: Int, missed: inout Missed) {
+            index += 1
+            if index == buffer.count { fill(chunk, missed: &missed) }
+        }
+
+        static func precedes(_ a: AllocationEvent, _ aName: String, _ b: AllocationEvent, _ bName: String) -> Bool {
+            (a.timestamp, aName, a.sequence) < (b.timestamp, bName, b.sequence)
+        }
     }
 
     /// `Allocated 16 from 0 to 15` and a newline, after `arena: ` when `prefixed`.
@@ -62,5 +109,41 @@ enum EventMerge {
         }
         out.append(contentsOf: item.event.description.utf8)
         out.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// A binary min-heap of source indices, ordered by a comparison that reads the sources' current events.
+private struct MergeHeap {
+    private var items: [Int]
+    private let less: (Int, Int) -> Bool
+
+    init(_ items: [Int], less: @escaping (Int, Int) -> Bool) {
+        self.items = items
+        self.less = less
+        for index in stride(from: items.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    var first: Int? { items.first }
+
+    /// The first item's key changed (its source advanced): restore the order.
+    mutating func siftDownFirst() { siftDown(0) }
+
+    mutating func removeFirst() {
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        if !items.isEmpty { siftDown(0) }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            guard left < items.count else { return }
+            var smallest = left
+            if left + 1 < items.count, less(items[left + 1], items[left]) { smallest = left + 1 }
+            guard less(items[smallest], items[parent]) else { return }
+            items.swapAt(smallest, parent)
+            parent = smallest
+        }
     }
 }

@@ -33,7 +33,9 @@ extension ArenaAPI {
         }
         let policy = try PolicyFields.read(from: &body)
         let trace = try body.bool("trace") ?? true
-        let arenaClass = try body.string("class")
+        // Without a class, arenas made over the API share one: each class is a set of series in /metrics, so
+        // per-request arenas named by their request must not each become one.
+        let arenaClass = try body.string("class") ?? Self.defaultClass
         let ttl = try body.integer("ttl_seconds")
         if ttl == 0 {
             throw APIError.badRequest(
@@ -41,6 +43,17 @@ extension ArenaAPI {
                 code: "bad_field")
         }
         try body.rejectUnknownFields()
+        if let problem = ArenaName.problem(with: arenaClass) {
+            throw APIError.badRequest("invalid arena class \(JSONWriter.quoted(arenaClass)): \(problem)",
+                                      code: "invalid_name")
+        }
+        guard classMetrics.admit(arenaClass, limit: configuration.limits.maxClasses) else {
+            throw APIError(
+                status: .conflict, code: "too_many_classes",
+                message: "arena class \(JSONWriter.quoted(arenaClass)) would be class number "
+                    + "\(configuration.limits.maxClasses + 1); at most \(configuration.limits.maxClasses) may exist "
+                    + "(limits.max_classes): use an existing class")
+        }
         let entry: RegisteredArena
         do {
             entry = try registry.create(
@@ -55,6 +68,9 @@ extension ArenaAPI {
         response.headers.add(name: "Location", value: "/arenas/\(name)")
         return response
     }
+
+    /// The class of arenas created over the API without one.
+    static let defaultClass = "default"
 
     func deleteArena(_ name: String) throws(APIError) -> HTTPResponse {
         let removed: RegisteredArena

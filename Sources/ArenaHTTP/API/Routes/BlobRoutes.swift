@@ -19,13 +19,20 @@ extension ArenaAPI {
         guard !request.body.isEmpty else {
             throw APIError.badRequest("the request body is empty: send the bytes to store", code: "empty_body")
         }
+        let tooMany = APIError(
+            status: .conflict, code: "too_many_blobs",
+            message: "arena '\(name)' holds its maximum of \(blobs.capacity) blobs "
+                + "(limits.max_blobs_per_arena); reset it to store more")
+        // Checked before the copy so a full table costs no arena memory; an insert racing to the last slot can
+        // still find it taken, and then its copy stays in the arena unnamed until the next reset.
+        guard !blobs.isFull(arenaID: entry.arena.id) else { throw tooMany }
         let blob: BlobHandle
         do {
             blob = try entry.storeCopy(of: request.body, alignment: alignment)
         } catch {
             throw APIError(error)
         }
-        let id = blobs.insert(blob, arenaID: entry.arena.id)
+        guard let id = blobs.insert(blob, arenaID: entry.arena.id) else { throw tooMany }
         classMetrics.recordSizes(CollectionOfOne(blob.byteCount), arenaClass: entry.arenaClass)
         let url = "/arenas/\(name)/blobs/\(id)"
         var json = JSONWriter()

@@ -56,31 +56,17 @@ extension ArenaAPI {
             } ?? 0
         let limit = try eventLimit(request)
         let format = try eventFormat(request)
-        let batch =
-            entry.arena.trace?.events(after: since, limit: limit)
-            ?? TraceBatch(events: [], missed: 0, next: since)
-        switch format {
-        case .text:
-            var text: [UInt8] = []
-            text.reserveCapacity(32 * batch.count)
-            for event in batch {
-                EventMerge.appendText(EventMerge.Item(arena: name, event: event), prefixed: false, to: &text)
-            }
-            return Self.textEvents(text, next: String(batch.next), missed: batch.missed)
-        case .json:
-            var json = JSONWriter(reservingCapacity: 128 + 200 * batch.count)
-            json.object { json in
+        var cursor = EventCursor()
+        cursor.positions[name] = since
+        let (body, missed) = renderEvents(
+            [entry], after: &cursor, limit: limit, restartPastNewest: false, format: format,
+            header: { json in
                 json.field("arena", name)
                 json.field("trace", entry.arena.isTracing)
-                json.key("events")
-                json.array { json in
-                    for event in batch { ArenaJSON.write(event, arena: nil, to: &json) }
-                }
-                json.field("next", batch.next)
-                json.field("missed", batch.missed)
-            }
-            return .json(bytes: json.bytes)
-        }
+            }, next: { cursor, json in json.field("next", cursor.position(of: name)) })
+        return format == .text
+            ? Self.textEvents(body, next: String(cursor.position(of: name)), missed: missed)
+            : .json(bytes: body)
     }
 
     /// The events of every traced arena, merged in time order. `since` is a cursor from an earlier `next`
@@ -92,25 +78,45 @@ extension ArenaAPI {
         let limit = try eventLimit(request)
         let format = try eventFormat(request)
         var cursor = try EventCursor(request.query["since"])
-        let batch = EventMerge.read(registry.arenas(), after: &cursor, limit: limit, restartPastNewest: true)
-        let next = cursor.description
+        let (body, missed) = renderEvents(
+            registry.arenas(), after: &cursor, limit: limit, restartPastNewest: true, format: format,
+            header: { _ in }, next: { cursor, json in json.field("next", cursor.description) })
+        return format == .text ? Self.textEvents(body, next: cursor.description, missed: missed) : .json(bytes: body)
+    }
+
+    /// The events of `arenas` after `cursor` in time order, as plain lines (each after `arena: ` when several
+    /// arenas may appear) or as a JSON object (`header` members, `events`, `next`, `missed`). At most `limit`
+    /// events and about `limits.max_response_bytes`: a longer answer stops early, and its `next` continues.
+    private func renderEvents(
+        _ arenas: [RegisteredArena], after cursor: inout EventCursor, limit: Int, restartPastNewest: Bool,
+        format: EventFormat, header: (inout JSONWriter) -> Void, next: (EventCursor, inout JSONWriter) -> Void
+    ) -> (body: [UInt8], missed: UInt64) {
+        let budget = configuration.limits.maxResponseBytes
+        let prefixed = restartPastNewest
         switch format {
         case .text:
             var text: [UInt8] = []
-            text.reserveCapacity(40 * batch.items.count)
-            for item in batch.items { EventMerge.appendText(item, prefixed: true, to: &text) }
-            return Self.textEvents(text, next: next, missed: batch.totalMissed)
+            let missed = EventMerge.merge(arenas, after: &cursor, limit: limit, restartPastNewest: restartPastNewest) {
+                EventMerge.appendText($0, prefixed: prefixed, to: &text)
+                return text.count < budget
+            }
+            return (text, missed.reduce(0) { $0 + $1.count })
         case .json:
-            var json = JSONWriter(reservingCapacity: 128 + 220 * batch.items.count)
+            var json = JSONWriter(reservingCapacity: 4096)
+            var missed: EventMerge.Missed = []
             json.object { json in
+                header(&json)
                 json.key("events")
                 json.array { json in
-                    for item in batch.items { ArenaJSON.write(item.event, arena: item.arena, to: &json) }
+                    missed = EventMerge.merge(arenas, after: &cursor, limit: limit, restartPastNewest: restartPastNewest) {
+                        ArenaJSON.write($0.event, arena: prefixed ? $0.arena : nil, to: &json)
+                        return json.bytes.count < budget
+                    }
                 }
-                json.field("next", next)
-                json.field("missed", batch.totalMissed)
+                next(cursor, &json)
+                json.field("missed", missed.reduce(0) { $0 + $1.count })
             }
-            return .json(bytes: json.bytes)
+            return (json.bytes, missed.reduce(0) { $0 + $1.count })
         }
     }
 

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who may talk to the server from a browser: the checks that keep a web page from reading the server through a
+/// DNS-rebinding name, or from changing it with a cross-site request. Clients that are not browsers send neither
+/// a foreign `Host` nor an `Origin`, and pass.
+///
+/// - `Host` must name the server: an IP literal (a rebinding attack needs a host name), `localhost`,
+///   `listen.host`, or one of `listen.allowed_hosts`; any other is answered 421. Health checks are exempt
+///   (probes use whatever address they were given).
+/// - A change (any method but GET and HEAD) whose `Origin` is neither the server's own (`http://` + `Host`) nor
+///   one of `auth.allowed_origins`, or that has no `Origin` but a `Sec-Fetch-Site` of `cross-site` or
+///   `same-site`, is answered 403.
+struct OriginPolicy: Sendable {
+    /// Host names (lowercase, no port) accepted besides IP literals.
+    let allowedHosts: Set<String>
+    /// Origins (lowercase `scheme://host[:port]`) accepted for changes besides the server's own.
+    let allowedOrigins: Set<String>
+
+    init(_ configuration: Configuration) {
+        allowedHosts = Set((["localhost", configuration.listen.host] + configuration.listen.allowedHosts)
+            .map { $0.lowercased() })
+        allowedOrigins = Set(configuration.auth.allowedOrigins.map { Self.trimmingSlash($0.lowercased()) })
+    }
+
+    /// Throws 421 when `Host` names something else than this server.
+    func checkHost(_ request: HTTPRequest) throws(APIError) {
+        guard let host = request.headers["Host"] else { return }  // HTTP/1.0 without Host: not a browser
+        let name = Self.hostName(host).lowercased()
+        guard !Self.isIPLiteral(name), !allowedHosts.contains(name) else { return }
+        throw APIError(
+            status: .misdirectedRequest, code: "unknown_host",
+            message: "this server does not answer to the name \(JSONWriter.quoted(name)) (Host header); allowed: "
+                + "IP addresses, " + allowedHosts.sorted().joined(separator: ", ") + " (listen.allowed_hosts)")
+    }
+
+    /// Throws 403 when a change comes from another site's page.
+    func checkOrigin(_ request: HTTPRequest) throws(APIError) {
+        guard request.method != .get, request.method != .head else { return }
+        if let origin = request.headers["Origin"] {
+            let normalized = Self.trimmingSlash(origin.lowercased())
+            if let host = request.headers["Host"]?.lowercased(),
+                normalized == "http://" + host || normalized == "https://" + host
+            {
+                return
+            }
+            if allowedOrigins.contains(normalized) { return }
+            throw APIError(
+                status: .forbidden, code: "cross_origin",
+                message: "\(request.method) from origin \(JSONWriter.quoted(origin)) is refused: only the server's "
+                    + "own pages and auth.allowed_origins may send changes")
+        }
+        if let site = request.headers["Sec-Fetch-Site"]?.lowercased(), site == "cross-site" || site == "same-site" {
+            throw APIError(
+                status: .forbidden, code: "cross_origin",
+                message: "\(request.method) from a \(site) page is refused (Sec-Fetch-Site)")
+        }
+    }
+
+    /// The host part of a `Host` value: `[::1]:8080` -> `[::1]`, `example.com:80` -> `example.com`.
+    static func hostName(_ value: String) -> String {
+        let trimmed = value.trimmingASCIISpaces
+        if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
+            return String(trimmed[...close])
+        }
+        if let colon = trimmed.lastIndex(of: ":"), trimmed[trimmed.index(after: colon)...].allSatisfy(\.isASCIIDigit)
+        {
+            return String(trimmed[..<colon])
+        }
+        return trimmed
+    }
+
+    static func isIPLiteral(_ name: String) -> Bool {
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, name, &ipv4) == 1 { return true }
+        guard name.hasPrefix("["), name.hasSuffix("]") else { return false }
+        var ipv6 = in6_addr()
+        return inet_pton(AF_INET6, String(name.dropFirst().dropLast()), &ipv6) == 1
+    }
+
+    private static func trimmingSlash(_ origin: String) -> String {
+        origin.hasSuffix("/") ? String(origin.dropLast()) : origin
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate var trimmingASCIISpaces: String {
+        var utf8 = self.utf8[...]
+        while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
+        while let last = utf8.last, last == 0x20 || last == 0x09 { utf8 = utf8.dropLast() }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
