@@ -20,15 +20,19 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
         let configuration = try parse(
             """
             {
-              "listen": { "host": "localhost", "port": 0 },
+              "listen": { "host": "localhost", "port": 0, "allowed_hosts": ["arena.internal"] },
               "threads": 4,
               "log_requests": false,
               "limits": {
-                "max_arenas": 8, "max_total_bytes": "64MiB", "max_arena_bytes": "32MiB", "max_body_bytes": 4096,
-                "max_batch": 16, "max_connections": 64, "connection_timeout_seconds": 0, "connection_memory": "8KiB"
+                "max_arenas": 8, "max_total_bytes": "64MiB", "max_arena_bytes": "32MiB", "max_classes": 5,
+                "max_blobs_per_arena": 7, "max_body_bytes": 4096, "max_batch": 16, "max_response_bytes": "8KiB",
+                "max_concurrent_reads": 3, "max_connections": 64, "max_connections_per_client": 9,
+                "connection_timeout_seconds": 0, "header_timeout_seconds": 11, "body_timeout_seconds": 12,
+                "shutdown_grace_seconds": 13, "connection_memory": "8KiB"
               },
               "trace": { "ring_capacity": 1024 },
-              "auth": { "token": "s3cret", "token_file": null, "protect_reads": true },
+              "auth": { "token": "s3cret", "token_file": null, "protect_reads": true,
+                        "allowed_origins": ["https://ops.example.com"] },
               "arenas": [
                 { "name": "a.b_c-1", "class": "tiny", "policy": "fixed", "capacity": "1KiB", "trace": false },
                 { "name": "g", "policy": "growing", "limit": "8KiB" },
@@ -43,10 +47,17 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
         #expect(
             configuration.limits
                 == Configuration.Limits(
-                    maxArenas: 8, maxTotalBytes: 64 << 20, maxArenaBytes: 32 << 20, maxBodyBytes: 4096, maxBatch: 16,
-                    maxConnections: 64, connectionTimeoutSeconds: 0, connectionMemoryBytes: 8 << 10))
+                    maxArenas: 8, maxTotalBytes: 64 << 20, maxArenaBytes: 32 << 20, maxClasses: 5, maxBlobsPerArena: 7,
+                    maxBodyBytes: 4096, maxBatch: 16, maxResponseBytes: 8 << 10, maxConcurrentReads: 3,
+                    maxConnections: 64, maxConnectionsPerClient: 9, connectionTimeoutSeconds: 0,
+                    headerTimeoutSeconds: 11, bodyTimeoutSeconds: 12, shutdownGraceSeconds: 13,
+                    connectionMemoryBytes: 8 << 10))
+        #expect(configuration.listen.allowedHosts == ["arena.internal"])
         #expect(configuration.trace.ringCapacity == 1024)
-        #expect(configuration.auth == Configuration.Auth(token: "s3cret", tokenFile: nil, protectReads: true))
+        #expect(
+            configuration.auth
+                == Configuration.Auth(
+                    token: "s3cret", tokenFile: nil, protectReads: true, allowedOrigins: ["https://ops.example.com"]))
         #expect(
             configuration.arenas == [
                 Configuration.Arena(name: "a.b_c-1", arenaClass: "tiny", policy: .fixed(capacity: 1024), trace: false),

@@ -58,13 +58,32 @@ import Testing
         #expect(empty.bodyCount == 0)
     }
 
-    @Test func constantTimeEqualsComparesWholeStrings() {
-        #expect(constantTimeEquals("secret", "secret"))
-        #expect(!constantTimeEquals("secret", "secreT"))
-        #expect(!constantTimeEquals("secret", "secret2"))
-        #expect(!constantTimeEquals("", "a"))
-        #expect(constantTimeEquals("", ""))
-        #expect(!constantTimeEquals("a", "b"))
+    @Test func tokenCheckComparesWholeTokens() {
+        let check = TokenCheck(token: "secret")
+        #expect(check.matches(Array("secret".utf8)))
+        #expect(!check.matches(Array("secreT".utf8)))
+        #expect(!check.matches(Array("secret2".utf8)))
+        #expect(!check.matches(Array("secre".utf8)))
+        #expect(!check.matches([]))
+        #expect(!TokenCheck(token: "a").matches(Array("b".utf8)))
+    }
+
+    /// FIPS 180-4 test vectors, and one longer than a block: the token check is only as good as its hash.
+    @Test func sha256MatchesTheStandardVectors() {
+        func hex(_ text: String) -> String {
+            SHA256.hash(Array(text.utf8)).map {
+                String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
+            }
+            .joined()
+        }
+        #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            hex(String(repeating: "a", count: 1000))
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
     @Test func listenAddresses() throws {
@@ -85,13 +104,20 @@ import Testing
     @Test func refusesSuspensionOnceStopping() {
         let registry = SuspendedConnections()
         registry.resumeAll()
-        #expect(!registry.suspend(unusedConnection))
+        #expect(registry.suspend(unusedConnection) == .stopping)
         #expect(registry.count == 0)
     }
 
-    @Test func resumingAnUnknownConnectionIsANoOp() {
+    /// A wake that comes while the stream is still deciding to suspend is kept: the suspension is skipped (the
+    /// stream looks again) instead of sleeping through what woke it. The wake is used up by that.
+    @Test func aWakeBeforeTheSuspensionSkipsIt() {
         let registry = SuspendedConnections()
-        #expect(!registry.resume(unusedConnection))
+        registry.wake(unusedConnection)
+        #expect(registry.suspend(unusedConnection) == .wokenAlready)
         #expect(registry.count == 0)
+        registry.wake(unusedConnection)
+        registry.forget(unusedConnection)
+        registry.resumeAll()
+        #expect(registry.suspend(unusedConnection) == .stopping, "forget dropped the pending wake")
     }
 }
