@@ -169,11 +169,13 @@ public final class ArenaRegistry: Sendable {
         return all.filter { prefix == nil || $0.name.hasPrefix(prefix!) }.sorted { $0.name < $1.name }
     }
 
-    /// Every arena's snapshot in name order, and the registry's totals.
-    public func snapshot() -> RegistrySnapshot {
+    /// Every arena's snapshot (in name order unless `ordered` is false: sorting thousands of names costs more
+    /// than reading their stats, and a sum does not need it), and the registry's totals.
+    public func snapshot(ordered: Bool = true) -> RegistrySnapshot {
         let (entries, reserved) = table.withLock { (Array($0.arenas.values), $0.reservedBytes) }
         return RegistrySnapshot(
-            arenas: entries.sorted { $0.name < $1.name }.map { $0.snapshot() }, reservedBytes: reserved,
+            arenas: (ordered ? entries.sorted { $0.name < $1.name } : entries).map { $0.snapshot() },
+            reservedBytes: reserved,
             limits: limits)
     }
 

@@ -38,11 +38,13 @@ final class TraceClock: @unchecked Sendable {
         nanoseconds.store(WallClock.now(), ordering: .relaxed)
         var thread = pthread_t()
         let context = Unmanaged.passUnretained(self).toOpaque()  // `shared` lives for the whole process.
-        let status = pthread_create(&thread, nil, { context in
-            // Safe: `context` is `TraceClock.shared`, a global that is never deallocated.
-            Unmanaged<TraceClock>.fromOpaque(context!).takeUnretainedValue().tick()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                // Safe: `context` is `TraceClock.shared`, a global that is never deallocated.
+                Unmanaged<TraceClock>.fromOpaque(context!).takeUnretainedValue().tick()
+                return nil
+            }, context)
         precondition(status == 0, "TraceClock: pthread_create failed with \(status)")
         pthread_detach(thread)
     }

@@ -65,7 +65,7 @@ struct APIError: Error {
 extension APIError {
     /// One extra member of an error object.
     enum Detail: Sendable {
-        case integer(String, Int?)
+        case integer(StaticString, Int?)
         /// The allocations a batch made before it failed.
         case allocations([AllocationRecord])
 

@@ -57,8 +57,9 @@ final class ArenaAPI: HTTPResponder {
         var error: APIError
         switch rejection {
         case .bodyTooLarge(let limit):
-            error = APIError(status: .payloadTooLarge, code: "payload_too_large",
-                             message: "request body exceeds the limit of \(limit) bytes")
+            error = APIError(
+                status: .payloadTooLarge, code: "payload_too_large",
+                message: "request body exceeds the limit of \(limit) bytes")
         case .badTarget(let reason):
             error = .badRequest("bad request target: \(reason)", code: "bad_target")
         case .badMethod:
@@ -66,18 +67,22 @@ final class ArenaAPI: HTTPResponder {
         case .badHeader(let reason):
             error = .badRequest("bad request header: \(reason)", code: "bad_header")
         case .unsupportedTransferCoding(let coding):
-            error = APIError(status: .notImplemented, code: "unsupported_transfer_coding",
-                             message: "Transfer-Encoding \(JSONWriter.quoted(coding)) is not supported; send a "
-                                + "Content-Length or Transfer-Encoding: chunked")
+            error = APIError(
+                status: .notImplemented, code: "unsupported_transfer_coding",
+                message: "Transfer-Encoding \(JSONWriter.quoted(coding)) is not supported; send a "
+                    + "Content-Length or Transfer-Encoding: chunked")
         case .headerTimeout(let seconds):
-            error = APIError(status: .requestTimeout, code: "header_timeout",
-                             message: "the request head did not arrive within \(seconds) seconds")
+            error = APIError(
+                status: .requestTimeout, code: "header_timeout",
+                message: "the request head did not arrive within \(seconds) seconds")
         case .bodyTimeout(let seconds):
-            error = APIError(status: .requestTimeout, code: "body_timeout",
-                             message: "the request body did not arrive within \(seconds) seconds")
+            error = APIError(
+                status: .requestTimeout, code: "body_timeout",
+                message: "the request body did not arrive within \(seconds) seconds")
         case .tooManyConnections(let limit):
-            error = APIError(status: .serviceUnavailable, code: "too_many_connections",
-                             message: "the server holds its maximum of \(limit) connections and none is idle")
+            error = APIError(
+                status: .serviceUnavailable, code: "too_many_connections",
+                message: "the server holds its maximum of \(limit) connections and none is idle")
             error.headers.add(name: "Retry-After", value: "1")
         case .shuttingDown:
             error = APIError(status: .serviceUnavailable, code: "shutting_down", message: "the server is stopping")

@@ -7,8 +7,13 @@
 /// try body.rejectUnknownFields()
 /// ```
 struct RequestBody {
-    private var members: [String: JSONValue] = [:]
-    private var read: Set<String> = []
+    /// The object's members in document order, keys unique (checked in init). Bodies have a handful of members:
+    /// a linear search beats hashing every key.
+    private var members: [JSONValue.Member] = []
+    /// The names the accessors asked for, in order (for `rejectUnknownFields`' message).
+    private var read: [String] = []
+    /// Per member, whether an accessor asked for it.
+    private var used: [Bool] = []
 
     /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`): 415
     /// without it.
@@ -41,11 +46,28 @@ struct RequestBody {
                 "expected a JSON object in the request body, got \(value.summary)",
                 code: "bad_json")
         }
-        for member in members {
-            guard self.members.updateValue(member.value, forKey: member.key) == nil else {
-                throw APIError.badRequest("field '\(member.key)' appears twice", code: "bad_field")
-            }
+        if let duplicate = Self.firstDuplicate(members) {
+            throw APIError.badRequest("field '\(duplicate)' appears twice", code: "bad_field")
         }
+        self.members = members
+        used = Array(repeating: false, count: members.count)
+    }
+
+    /// The first key that appears twice: pairwise for the usual few members, through a set past that.
+    private static func firstDuplicate(_ members: [JSONValue.Member]) -> String? {
+        if members.count <= 16 {
+            for (index, member) in members.enumerated()
+            where members[..<index].contains(where: { $0.key == member.key }) {
+                return member.key
+            }
+            return nil
+        }
+        var seen = Set<String>()
+        return members.first { !seen.insert($0.key).inserted }?.key
+    }
+
+    private func index(of name: String) -> Int? {
+        members.firstIndex { $0.key == name }
     }
 
     /// Whether the media type (before any `;` parameters, spaces around it ignored, ASCII case-insensitive) is
@@ -64,13 +86,15 @@ struct RequestBody {
     }
 
     private mutating func value(_ name: String) -> JSONValue? {
-        read.insert(name)
-        guard let value = members[name], value != .null else { return nil }
-        return value
+        if !read.contains(name) { read.append(name) }
+        guard let index = index(of: name) else { return nil }
+        used[index] = true
+        let value = members[index].value
+        return value == .null ? nil : value
     }
 
     /// Whether the body has the member (null counts as absent).
-    func has(_ name: String) -> Bool { members[name].map { $0 != .null } ?? false }
+    func has(_ name: String) -> Bool { index(of: name).map { members[$0].value != .null } ?? false }
 
     /// A non-negative integer field, nil when absent.
     mutating func integer(_ name: String) throws(APIError) -> Int? {
@@ -143,7 +167,8 @@ struct RequestBody {
 
     /// Throws for the first member no accessor asked for.
     func rejectUnknownFields() throws(APIError) {
-        if let unknown = members.keys.sorted().first(where: { !read.contains($0) }) {
+        let unread = members.indices.filter { !used[$0] }.map { members[$0].key }
+        if let unknown = unread.sorted().first {
             let known = read.sorted().map { "'\($0)'" }.joined(separator: ", ")
             throw APIError.badRequest("unknown field '\(unknown)'; known fields: \(known)", code: "bad_field")
         }

@@ -103,28 +103,34 @@ extension Configuration {
     }
 
     /// The integer and size keys of `limits`, each with its field and its range.
-    private static var limitIntegers: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] { [
-        ("max_arenas", \.maxArenas, Bounds.maxArenas),
-        ("max_classes", \.maxClasses, Bounds.maxClasses),
-        ("max_blobs_per_arena", \.maxBlobsPerArena, Bounds.maxBlobsPerArena),
-        ("max_batch", \.maxBatch, Bounds.maxBatch),
-        ("max_concurrent_reads", \.maxConcurrentReads, Bounds.maxConcurrentReads),
-        ("max_connections", \.maxConnections, Bounds.maxConnections),
-        ("max_connections_per_client", \.maxConnectionsPerClient, Bounds.maxConnectionsPerClient),
-        ("connection_timeout_seconds", \.connectionTimeoutSeconds, Bounds.connectionTimeoutSeconds),
-        ("header_timeout_seconds", \.headerTimeoutSeconds, Bounds.headerTimeoutSeconds),
-        ("body_timeout_seconds", \.bodyTimeoutSeconds, Bounds.bodyTimeoutSeconds),
-        ("shutdown_grace_seconds", \.shutdownGraceSeconds, Bounds.shutdownGraceSeconds),
-    ] }
-    private static var limitSizes: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] { [
-        ("max_total_bytes", \.maxTotalBytes, Bounds.positiveSize),
-        ("max_arena_bytes", \.maxArenaBytes, Bounds.positiveSize),
-        ("max_body_bytes", \.maxBodyBytes, Bounds.positiveSize),
-        ("max_response_bytes", \.maxResponseBytes, Bounds.maxResponseBytes),
-        ("connection_memory", \.connectionMemoryBytes, Bounds.connectionMemory),
-    ] }
+    private static var limitIntegers: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] {
+        [
+            ("max_arenas", \.maxArenas, Bounds.maxArenas),
+            ("max_classes", \.maxClasses, Bounds.maxClasses),
+            ("max_blobs_per_arena", \.maxBlobsPerArena, Bounds.maxBlobsPerArena),
+            ("max_batch", \.maxBatch, Bounds.maxBatch),
+            ("max_concurrent_reads", \.maxConcurrentReads, Bounds.maxConcurrentReads),
+            ("max_connections", \.maxConnections, Bounds.maxConnections),
+            ("max_connections_per_client", \.maxConnectionsPerClient, Bounds.maxConnectionsPerClient),
+            ("connection_timeout_seconds", \.connectionTimeoutSeconds, Bounds.connectionTimeoutSeconds),
+            ("header_timeout_seconds", \.headerTimeoutSeconds, Bounds.headerTimeoutSeconds),
+            ("body_timeout_seconds", \.bodyTimeoutSeconds, Bounds.bodyTimeoutSeconds),
+            ("shutdown_grace_seconds", \.shutdownGraceSeconds, Bounds.shutdownGraceSeconds),
+        ]
+    }
+    private static var limitSizes: [(key: String, field: WritableKeyPath<Limits, Int>, range: ClosedRange<Int>)] {
+        [
+            ("max_total_bytes", \.maxTotalBytes, Bounds.positiveSize),
+            ("max_arena_bytes", \.maxArenaBytes, Bounds.positiveSize),
+            ("max_body_bytes", \.maxBodyBytes, Bounds.positiveSize),
+            ("max_response_bytes", \.maxResponseBytes, Bounds.maxResponseBytes),
+            ("connection_memory", \.connectionMemoryBytes, Bounds.connectionMemory),
+        ]
+    }
 
-    private static func parseLimits(_ value: JSONValue, over base: Limits, requireEveryKey: Bool)
+    private static func parseLimits(
+        _ value: JSONValue, over base: Limits, requireEveryKey: Bool
+    )
         throws(ConfigurationError) -> Limits
     {
         let object = try ConfigurationObject(
@@ -182,7 +188,9 @@ extension Configuration {
         return nil
     }
 
-    private static func parseArenas(_ value: JSONValue, limits: Limits, ringCapacity: Int)
+    private static func parseArenas(
+        _ value: JSONValue, limits: Limits, ringCapacity: Int
+    )
         throws(ConfigurationError) -> [Arena]
     {
         guard case .array(let entries) = value else {
@@ -227,7 +235,9 @@ extension Configuration {
 
     /// Declared arenas must fit `max_arenas` and, all at their largest with their trace rings full,
     /// `max_total_bytes` (as the registry counts them).
-    private static func checkArenaBudget(_ arenas: [Arena], limits: Limits, ringCapacity: Int)
+    private static func checkArenaBudget(
+        _ arenas: [Arena], limits: Limits, ringCapacity: Int
+    )
         throws(ConfigurationError)
     {
         guard arenas.count <= limits.maxArenas else {

@@ -70,8 +70,9 @@ struct ConfigurationObject {
         var strings: [String] = []
         for (index, element) in elements.enumerated() {
             guard case .string(let text) = element, !text.isEmpty else {
-                throw ConfigurationError("\(childPath(key))[\(index)]",
-                                         "expected a non-empty string, got \(element.summary)")
+                throw ConfigurationError(
+                    "\(childPath(key))[\(index)]",
+                    "expected a non-empty string, got \(element.summary)")
             }
             strings.append(text)
         }

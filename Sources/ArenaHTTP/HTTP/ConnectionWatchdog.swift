@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -171,12 +172,14 @@ final class ConnectionWatchdog: @unchecked Sendable {
         running.store(true, ordering: .sequentiallyConsistent)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            // Safe: `context` is the watchdog retained by `start()`; released here when the loop ends.
-            let watchdog = Unmanaged<ConnectionWatchdog>.fromOpaque(context!).takeRetainedValue()
-            watchdog.loop()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                // Safe: `context` is the watchdog retained by `start()`; released here when the loop ends.
+                let watchdog = Unmanaged<ConnectionWatchdog>.fromOpaque(context!).takeRetainedValue()
+                watchdog.loop()
+                return nil
+            }, context)
         precondition(status == 0, "ConnectionWatchdog: pthread_create failed with \(status)")
         self.thread = thread
     }
@@ -214,15 +217,17 @@ final class ConnectionWatchdog: @unchecked Sendable {
             guard !table.isEmpty else { return nil }
             var earliest = now + 1_000_000_000
             for state in table.values where !state.ended.load(ordering: .relaxed) {
-                let timeout = switch state.phase {
-                case .awaitingHead: limits.headerTimeoutNanoseconds
-                case .receivingBody: limits.bodyTimeoutNanoseconds
-                case .responding: UInt64(0)
-                }
+                let timeout =
+                    switch state.phase {
+                    case .awaitingHead: limits.headerTimeoutNanoseconds
+                    case .receivingBody: limits.bodyTimeoutNanoseconds
+                    case .responding: UInt64(0)
+                    }
                 guard timeout > 0 else { continue }
                 let deadline = state.phaseStartedAt &+ timeout
                 if now > deadline {
-                    end(state, state.phase == .awaitingHead ? .headerTimeout : .bodyTimeout,
+                    end(
+                        state, state.phase == .awaitingHead ? .headerTimeout : .bodyTimeout,
                         answering: state.phase == .receivingBody || state.requestLineSeen.load(ordering: .relaxed))
                 } else {
                     earliest = min(earliest, deadline)
@@ -249,20 +254,22 @@ final class ConnectionWatchdog: @unchecked Sendable {
 
     /// The response for `reason`, rendered by the responder and recorded by the observer, as raw HTTP/1.1.
     private func answer(_ state: ConnectionState, _ reason: Reason) -> [UInt8] {
-        let rejection: HTTPRejection = switch reason {
-        case .headerTimeout: .headerTimeout(seconds: Int(limits.headerTimeoutNanoseconds / 1_000_000_000))
-        case .bodyTimeout: .bodyTimeout(seconds: Int(limits.bodyTimeoutNanoseconds / 1_000_000_000))
-        case .evicted, .evictedBody, .refused: .tooManyConnections(limit: limits.maxConnections)
-        }
+        let rejection: HTTPRejection =
+            switch reason {
+            case .headerTimeout: .headerTimeout(seconds: Int(limits.headerTimeoutNanoseconds / 1_000_000_000))
+            case .bodyTimeout: .bodyTimeout(seconds: Int(limits.bodyTimeoutNanoseconds / 1_000_000_000))
+            case .evicted, .evictedBody, .refused: .tooManyConnections(limit: limits.maxConnections)
+            }
         let (method, path) = state.currentRequest
         let target = (try? RequestTarget(parsing: Array(path.utf8))) ?? RequestTarget(path: path, segments: [])
         let request = HTTPRequest(method: HTTPMethod(rawValue: method), target: target)
         let response = responder.respond(to: rejection, request: request)
-        observer.record(HTTPExchange(
-            method: request.method, path: path, routeLabel: response.routeLabel, status: response.status,
-            bodyBytes: response.bodyCount,
-            durationNanoseconds: MonotonicClock.nanoseconds() &- state.phaseStartedAt, clientAddress: 0,
-            clientPort: 0))
+        observer.record(
+            HTTPExchange(
+                method: request.method, path: path, routeLabel: response.routeLabel, status: response.status,
+                bodyBytes: response.bodyCount,
+                durationNanoseconds: MonotonicClock.nanoseconds() &- state.phaseStartedAt, clientAddress: 0,
+                clientPort: 0))
         return RawResponse.bytes(of: response)
     }
 }

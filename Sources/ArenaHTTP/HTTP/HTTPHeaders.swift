@@ -84,6 +84,9 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         precondition(
             Int(nameLength) == name.count && Int(valueLength) == value.count,
             "a header field longer than 4 GiB")
+        // One allocation for the whole record (an empty list grows several times otherwise).
+        let needed = storage.count + 10 + name.count + value.count
+        if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, 2 * storage.capacity)) }
         // One append for both lengths: this runs for every request header. A tuple of two UInt32 is 8 bytes
         // without padding, so its raw bytes are exactly the two little-endian lengths.
         withUnsafeBytes(of: (nameLength.littleEndian, valueLength.littleEndian)) { lengths in
@@ -178,11 +181,33 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         -> Bool
     {
         guard lhs.count == rhs.count else { return false }
+        // Over contiguous bytes when both have them (header storage, String's UTF-8): this runs several times
+        // per header per request, and index-by-index iteration of a generic collection is many times slower.
+        let fast = lhs.withContiguousStorageIfAvailable { left in
+            rhs.withContiguousStorageIfAvailable { right in equalIgnoringASCIICase(left, right) }
+        }
+        if let fast, let result = fast { return result }
         for (a, b) in zip(lhs, rhs) where a != b {
-            let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
-            let lowerB = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-            if lowerA != lowerB { return false }
+            if lowercased(a) != lowercased(b) { return false }
         }
         return true
+    }
+
+    private static func equalIgnoringASCIICase(
+        _ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>
+    )
+        -> Bool
+    {
+        for index in 0..<left.count {
+            let a = left[index]
+            let b = right[index]
+            if a != b && lowercased(a) != lowercased(b) { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }
 }

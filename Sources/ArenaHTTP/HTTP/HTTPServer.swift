@@ -163,10 +163,12 @@ final class HTTPServer: Sendable {
                 // Room above `maxConnections`: the watchdog lets a new connection in by closing the one that waited
                 // longest for a request head (or refuses it with a 503), rather than libmicrohttpd closing new
                 // connections unanswered while slow clients hold every slot.
-                MHD_OptionItem(option: .CONNECTION_LIMIT, value: options.maxConnections + Self.connectionHeadroom,
-                               ptr_value: nil),
-                MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: options.maxConnectionsPerClient,
-                               ptr_value: nil),
+                MHD_OptionItem(
+                    option: .CONNECTION_LIMIT, value: options.maxConnections + Self.connectionHeadroom,
+                    ptr_value: nil),
+                MHD_OptionItem(
+                    option: .PER_IP_CONNECTION_LIMIT, value: options.maxConnectionsPerClient,
+                    ptr_value: nil),
                 MHD_OptionItem(
                     option: .CONNECTION_TIMEOUT, value: options.connectionTimeoutSeconds,
                     ptr_value: nil),
@@ -209,7 +211,8 @@ final class HTTPServer: Sendable {
         }
         let state = RequestState(
             startNanoseconds: MonotonicClock.nanoseconds(), target: parsed, rawPath: rawPath,
-            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0, connection: connection.flatMap(Self.connectionState))
+            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0,
+            connection: connection.flatMap(Self.connectionState))
         state.connection?.requestLine(path: rawPath)
         requestsInFlight.add(1, ordering: .relaxed)
         return Unmanaged.passRetained(state).toOpaque()
@@ -262,7 +265,7 @@ final class HTTPServer: Sendable {
         }
         // Safe to force: a failed target was rejected at the first call.
         let request = HTTPRequest(
-            method: HTTPMethod(cString: method), target: try! state.target.get(),
+            method: state.method, target: try! state.target.get(),
             headers: state.headers, body: state.body)
         state.body = []
         state.connection?.enter(.responding, at: MonotonicClock.nanoseconds())
@@ -277,14 +280,16 @@ final class HTTPServer: Sendable {
     ) -> MHD_Result {
         let collected = RequestFields.collect(from: connection)
         state.headers = collected.headers
-        state.connection?.head(method: String(cString: method))
+        state.method = HTTPMethod(cString: method)
+        state.connection?.head(method: state.method.rawValue)
         let rejection: HTTPRejection? = {
             if stopping.load(ordering: .relaxed) { return .shuttingDown }
             if methodHasNUL(method, state) { return .badMethod }
             if case .failure(let problem) = state.target { return .badTarget(reason: problem.reason) }
             if let index = collected.hiddenBytesAfter {
                 let name = Array(state.headers)[index].name
-                return .badHeader(reason: "a header value goes on past a NUL byte, or is folded over lines (at or after '\(name)')")
+                return .badHeader(
+                    reason: "a header value goes on past a NUL byte, or is folded over lines (at or after '\(name)')")
             }
             if let problem = RequestHeadRules.problem(state.headers, version: version.map(String.init(cString:)) ?? "")
             {
@@ -300,15 +305,17 @@ final class HTTPServer: Sendable {
             if declared > UInt64(options.maxBodyBytes) {
                 state.bodyTooLarge = true
                 // Queued before the body is read: MHD discards the body and closes the connection after replying.
-                return reject(.bodyTooLarge(limit: options.maxBodyBytes), connection: connection,
-                              method: method, state: state)
+                return reject(
+                    .bodyTooLarge(limit: options.maxBodyBytes), connection: connection,
+                    method: method, state: state)
             }
             state.body.reserveCapacity(Int(declared))
         }
         // A body is on its way when one is declared or chunked; its deadline starts now.
         let chunked = state.headers["Transfer-Encoding"] != nil
-        state.connection?.enter(declared ?? 0 > 0 || chunked ? .receivingBody : .responding,
-                                at: MonotonicClock.nanoseconds())
+        state.connection?.enter(
+            declared ?? 0 > 0 || chunked ? .receivingBody : .responding,
+            at: MonotonicClock.nanoseconds())
         return .YES
     }
 
@@ -318,7 +325,7 @@ final class HTTPServer: Sendable {
     ) -> MHD_Result {
         let target = (try? state.target.get()) ?? RequestTarget(path: state.rawPath, segments: [])
         let request = HTTPRequest(
-            method: HTTPMethod(cString: method), target: target, headers: state.headers)
+            method: state.method, target: target, headers: state.headers)
         state.connection?.enter(.responding, at: MonotonicClock.nanoseconds())
         return queue(
             responder.respond(to: rejection, request: request), for: request, on: connection, state: state,

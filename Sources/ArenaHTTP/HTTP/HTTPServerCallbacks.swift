@@ -1,5 +1,6 @@
 import CHTTPD
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

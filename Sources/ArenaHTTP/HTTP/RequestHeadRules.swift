@@ -15,13 +15,15 @@ enum RequestHeadRules {
         var hasTransferEncoding = false
         headers.forEachRawField { name, value in
             guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-                problem = .badHeader(reason: "header name \(JSONWriter.quoted(String(decoding: name, as: UTF8.self))) "
-                                     + "is not a token (a space before the colon?)")
+                problem = .badHeader(
+                    reason: "header name \(JSONWriter.quoted(String(decoding: name, as: UTF8.self))) "
+                        + "is not a token (a space before the colon?)")
                 return false
             }
             guard value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
-                problem = .badHeader(reason: "header '\(String(decoding: name, as: UTF8.self))' contains a control "
-                                     + "character (CR, LF or NUL)")
+                problem = .badHeader(
+                    reason: "header '\(String(decoding: name, as: UTF8.self))' contains a control "
+                        + "character (CR, LF or NUL)")
                 return false
             }
             if HTTPHeaders.bytesEqualIgnoringASCIICase(name, "host".utf8) {
@@ -42,8 +44,10 @@ enum RequestHeadRules {
         }
         if let problem { return problem }
         if version == "HTTP/1.1" && hosts != 1 || hosts > 1 {
-            return .badHeader(reason: hosts == 0 ? "an HTTP/1.1 request needs a Host header"
-                                                 : "more than one Host header")
+            return .badHeader(
+                reason: hosts == 0
+                    ? "an HTTP/1.1 request needs a Host header"
+                    : "more than one Host header")
         }
         if hasTransferEncoding {
             if contentLength != nil {
@@ -57,13 +61,17 @@ enum RequestHeadRules {
     }
 
     /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
+
+    /// `tchar` by byte value, made once: names are checked byte by byte on every request.
+    private static let tokenBytes: [Bool] = (0...255).map { value in
+        let byte = UInt8(value)
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
+            return true
         default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }
 

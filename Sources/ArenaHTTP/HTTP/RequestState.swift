@@ -15,6 +15,8 @@ final class RequestState {
     let targetAddress: UInt
     /// Whether the access handler has seen the headers (its first call for this request).
     var headersSeen = false
+    /// The method, read once at the first access-handler call.
+    var method = HTTPMethod(rawValue: "")
     /// The request's header fields, copied out at the first access-handler call.
     var headers = HTTPHeaders()
     /// The connection the request arrived on (for the watchdog's phases); nil if it was not tracked.

@@ -4,7 +4,7 @@
 /// ```swift
 /// let value = try JSONValue.parse(Array(#"{"port": 8080}"#.utf8))
 /// ```
-indirect enum JSONValue: Equatable, Sendable {
+enum JSONValue: Equatable, Sendable {
     /// One `"key": value` pair of an object.
     struct Member: Equatable, Sendable {
         var key: String
@@ -199,7 +199,22 @@ private struct JSONParser {
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
-        var out: [UInt8] = []
+        // Most strings (every key) have no escape: find the closing quote and make the String from the bytes in
+        // place, without a buffer of their own.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+        {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            index = end + 1
+            return text
+        }
+        var out: [UInt8] = Array(bytes[index..<end])
+        index = end
         while true {
             guard let byte = current else { throw error("unterminated string") }
             switch byte {

@@ -42,10 +42,13 @@ struct JSONWriter {
         needsComma = true
     }
 
-    /// A member name; the next value written is its value.
-    mutating func key(_ name: String) {
+    /// A member name; the next value written is its value. Names are literals of ours, which need no escaping:
+    /// their bytes are copied as they are (most of what a response writes is names).
+    mutating func key(_ name: StaticString) {
         separate()
-        Self.appendString(name, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
@@ -64,33 +67,35 @@ struct JSONWriter {
 
     mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        let literal: StaticString = value ? "true" : "false"
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
         needsComma = true
     }
 
     mutating func null() {
         separate()
-        bytes.append(contentsOf: "null".utf8)
+        let literal: StaticString = "null"
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
         needsComma = true
     }
 
-    mutating func field(_ name: String, _ value: String) {
+    mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
     }
-    mutating func field<T: BinaryInteger>(_ name: String, _ value: T) {
+    mutating func field<T: BinaryInteger>(_ name: StaticString, _ value: T) {
         key(name)
         integer(value)
     }
-    mutating func field(_ name: String, _ value: Bool) {
+    mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
         bool(value)
     }
-    mutating func field<T: BinaryInteger>(_ name: String, _ value: T?) {
+    mutating func field<T: BinaryInteger>(_ name: StaticString, _ value: T?) {
         key(name)
         if let value { integer(value) } else { null() }
     }
-    mutating func field(_ name: String, _ value: String?) {
+    mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
         if let value { string(value) } else { null() }
     }
@@ -103,7 +108,15 @@ struct JSONWriter {
     static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let utf8 = string.utf8
-        if !utf8.contains(where: needsEscape) {
+        // Native strings hand out their UTF-8 as one buffer: scan and copy it whole when nothing needs escaping.
+        let copied = utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: needsEscape) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            // done
+        } else if copied == nil, !utf8.contains(where: needsEscape) {
             out.append(contentsOf: utf8)
         } else {
             for byte in utf8 {

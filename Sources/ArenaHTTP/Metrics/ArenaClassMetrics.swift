@@ -59,6 +59,12 @@ final class ArenaClassMetrics: Sendable {
         var counts = [UInt64](repeating: 0, count: ArenaClassMetrics.sizeBounds.count + 1)
         var sum = 0
         var count: UInt64 = 0
+
+        mutating func add(bucket: Int, bytes: Int) {
+            counts[bucket] += 1
+            sum += bytes
+            count += 1
+        }
     }
 
     /// Counters of removed arenas, per class.
@@ -109,16 +115,17 @@ final class ArenaClassMetrics: Sendable {
     /// Records the sizes of successful allocations in `arenaClass`.
     func recordSizes<S: Sequence<Int>>(_ byteCounts: S, arenaClass: String) {
         sizes.withLock { table in
-            var histogram = table[arenaClass, default: SizeHistogram()]
+            // In place, through the values view: copying the histogram out and back would copy its counts array
+            // on every request.
+            if table[arenaClass] == nil { table[arenaClass] = SizeHistogram() }
+            // Safe to force: the key was just ensured.
+            let index = table.index(forKey: arenaClass)!
             for byteCount in byteCounts {
                 let bucket =
                     byteCount == 0
                     ? 0 : min(Self.sizeBounds.count, 1 + (Int.bitWidth - (byteCount - 1).leadingZeroBitCount))
-                histogram.counts[bucket] += 1
-                histogram.sum += byteCount
-                histogram.count += 1
+                table.values[index].add(bucket: bucket, bytes: byteCount)
             }
-            table[arenaClass] = histogram
         }
     }
 

@@ -5,7 +5,7 @@ extension ArenaClassMetrics {
     /// per-request arenas do not grow the number of series (per-arena detail stays in the JSON API).
     func render(registry: ArenaRegistry, into out: inout PrometheusText) {
         // Together: an arena removed between the two reads would be counted twice or not at all.
-        let (snapshot, retired) = withMembership { (registry.snapshot(), retiredCounters()) }
+        let (snapshot, retired) = withMembership { (registry.snapshot(ordered: false), retiredCounters()) }
         var classes: [String: ArenaClassMetrics.ClassTotals] = [:]
         for arena in snapshot.arenas { classes[arena.arenaClass, default: .init()].add(live: arena) }
         for (name, counters) in retired { classes[name, default: .init()].addCounters(counters) }

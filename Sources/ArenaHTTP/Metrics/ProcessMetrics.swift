@@ -1,4 +1,5 @@
 import ArenaCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,7 +107,8 @@ enum ProcessMetrics {
 
     static func render(into out: inout PrometheusText) {
         if let stat = statFields() {
-            out.family("process_cpu_seconds_total", type: .counter, help: "Total user and system CPU time spent in seconds.")
+            out.family(
+                "process_cpu_seconds_total", type: .counter, help: "Total user and system CPU time spent in seconds.")
             out.sample("process_cpu_seconds_total", Double(stat.cpuTicks) / ticksPerSecond)
             out.family("process_virtual_memory_bytes", type: .gauge, help: "Virtual memory size in bytes.")
             out.sample("process_virtual_memory_bytes", stat.virtualBytes)

@@ -12,20 +12,13 @@ enum DecimalText {
             return
         }
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var digits = 1
-        var scale: UInt64 = 10
-        while digits < 20 && magnitude >= scale {
-            digits += 1
-            scale = scale &* 10
-        }
+        // Least significant digit first, then reversed in place: no String, no scratch buffer.
         let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
         var rest = magnitude
-        var index = start + digits
-        while rest > 0 {
-            index -= 1
-            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+        repeat {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
             rest /= 10
-        }
+        } while rest > 0
+        out[start...].reverse()
     }
 }

@@ -44,8 +44,9 @@ extension ArenaAPI {
         }
         try body.rejectUnknownFields()
         if let problem = ArenaName.problem(with: arenaClass) {
-            throw APIError.badRequest("invalid arena class \(JSONWriter.quoted(arenaClass)): \(problem)",
-                                      code: "invalid_name")
+            throw APIError.badRequest(
+                "invalid arena class \(JSONWriter.quoted(arenaClass)): \(problem)",
+                code: "invalid_name")
         }
         guard classMetrics.admit(arenaClass, limit: configuration.limits.maxClasses) else {
             throw APIError(

@@ -108,7 +108,9 @@ extension ArenaAPI {
                 header(&json)
                 json.key("events")
                 json.array { json in
-                    missed = EventMerge.merge(arenas, after: &cursor, limit: limit, restartPastNewest: restartPastNewest) {
+                    missed = EventMerge.merge(
+                        arenas, after: &cursor, limit: limit, restartPastNewest: restartPastNewest
+                    ) {
                         ArenaJSON.write($0.event, arena: prefixed ? $0.arena : nil, to: &json)
                         return json.bytes.count < budget
                     }
