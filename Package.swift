@@ -15,16 +15,24 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
-        .target(name: "ArenaCore"),
+        // AddressSanitizer poisoning of released arena memory; empty unless ASan builds define
+        // ARENA_SANITIZE_ADDRESS (see its shim.h).
+        .systemLibrary(name: "CArenaSanitizer"),
+        .target(name: "ArenaCore", dependencies: ["CArenaSanitizer"]),
         .systemLibrary(
             name: "CHTTPD",
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The server as a library: HTTP on libmicrohttpd, the JSON API, metrics, streams, dashboard, configuration.
         .target(
             name: "ArenaHTTP",
-            dependencies: ["ArenaCore", "CHTTPD"]
+            dependencies: ["ArenaCore", "CHTTPD", "CZlib"]
         ),
         // The daemon: flags, signals, start.
         .executableTarget(

@@ -19,11 +19,14 @@ let package = Package(
         .package(path: ".."),
     ],
     targets: [
+        // The C references the library ratios are taken against (inline bump, glibc malloc + free).
+        .target(name: "CReference", path: "CReference", cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(
             name: "ArenaBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ArenaCore", package: rootName),
+                "CReference",
             ],
             path: "ArenaBenchmarks",
             plugins: [

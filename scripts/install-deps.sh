@@ -4,9 +4,13 @@
 set -euo pipefail
 need=()
 pkg-config --exists libmicrohttpd 2>/dev/null || need+=(libmicrohttpd-dev pkg-config)
+# zlib: the gzip-compressed pprof profiles.
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
 case "${1:-build}" in
   test)
     command -v curl >/dev/null || need+=(curl)
+    # The profile test reads a live profile with `go tool pprof`, the tool users run.
+    command -v go >/dev/null || need+=(golang-go)
     # The monitoring tests: promtool lints /metrics, a real Prometheus server scrapes the daemon.
     { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
     # The dashboard browser tests. Chromium is large, so only CI (or whoever asks) gets it; without it those

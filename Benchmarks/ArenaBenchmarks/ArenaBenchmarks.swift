@@ -1,5 +1,6 @@
 import ArenaCore
 import Benchmark
+import CReference
 
 // Allocation benchmarks for ArenaCore, all in one run so their times can be compared as ratios to the
 // system allocator (`Baseline.*`) measured on the same machine at the same moment.
@@ -54,6 +55,19 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(checksum)
     }
 
+    // (a') The C references: the same 16-byte allocations from a bump pointer written inline in C (the floor),
+    // and glibc's malloc + free, each 1000 per iteration inside one C call.
+    let cBuffer = UnsafeMutableRawPointer.allocate(byteCount: Workloads.arenaCapacity, alignment: 4096)
+    Benchmark("Baseline.cBump16") { benchmark in
+        blackHole(
+            creference_bump16(
+                cBuffer.assumingMemoryBound(to: UInt8.self), Workloads.arenaCapacity,
+                Int32(Workloads.operationsPerIteration)))
+    }
+    Benchmark("Baseline.cMalloc16") { benchmark in
+        blackHole(creference_malloc16(Int32(Workloads.operationsPerIteration)))
+    }
+
     // (b) Single-owner arena, no tracing.
     Benchmark("LocalArena.alloc16", configuration: zeroMallocs) { benchmark in
         local.reset()
@@ -79,6 +93,21 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(checksum)
     }
 
+    // (c') The same without sites (the ring drops each event's file and line): what recording the call site
+    // costs, measured against (c) in the same run.
+    let localTracedNoSite = LocalArena(
+        policy: .fixed(capacity: Workloads.arenaCapacity),
+        trace: TraceRing(capacity: Workloads.ringCapacity, singleWriter: true, recordsSites: false))
+    Benchmark("LocalArena.alloc16.traced.nosite", configuration: zeroMallocs) { benchmark in
+        localTracedNoSite.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! localTracedNoSite.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
     // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended compare-and-swap per allocation.
     let shared = BumpArena(policy: .fixed(capacity: Workloads.arenaCapacity))
     Benchmark("BumpArena.alloc16", configuration: zeroMallocs) { benchmark in
@@ -100,6 +129,20 @@ let benchmarks: @Sendable () -> Void = {
         var checksum: UInt = 0
         for _ in benchmark.scaledIterations {
             checksum ^= UInt(bitPattern: try! sharedTraced.allocate(byteCount: 16, alignment: 8))
+        }
+        blackHole(checksum)
+    }
+
+    // (e') Shared arena tracing without sites.
+    let sharedTracedNoSite = BumpArena(
+        policy: .fixed(capacity: Workloads.arenaCapacity),
+        trace: TraceRing(capacity: Workloads.ringCapacity, recordsSites: false))
+    Benchmark("BumpArena.alloc16.traced.nosite", configuration: zeroMallocs) { benchmark in
+        sharedTracedNoSite.reset()
+        benchmark.startMeasurement()
+        var checksum: UInt = 0
+        for _ in benchmark.scaledIterations {
+            checksum ^= UInt(bitPattern: try! sharedTracedNoSite.allocate(byteCount: 16, alignment: 8))
         }
         blackHole(checksum)
     }

@@ -45,11 +45,14 @@ public struct AllocationEvent: Hashable, Sendable, CustomStringConvertible {
     public var generation: UInt64
     /// Wall-clock time in nanoseconds since 1970, to about a millisecond (see `TraceRing`).
     public var timestamp: UInt64
+    /// Allocation: where it was asked for (`.unknown` when the ring does not record sites). Others: `.unknown`.
+    public var site: AllocationSite
 
     public init(
         sequence: UInt64, arenaID: UInt32, kind: Kind, size: Int, alignment: Int, start: Int, end: Int,
-        generation: UInt64, timestamp: UInt64
+        generation: UInt64, timestamp: UInt64, site: AllocationSite = .unknown
     ) {
+        self.site = site
         self.sequence = sequence
         self.arenaID = arenaID
         self.kind = kind

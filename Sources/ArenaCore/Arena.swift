@@ -31,28 +31,63 @@ public final class Arena<Mode: ArenaSharing>: BumpAllocator {
     ///     precondition failure.
     ///   - trace: where to record events, or nil for no tracing. Several arenas may share a ring. A shared arena
     ///     needs a ring with concurrent writers; a `singleWriter` ring is the fast choice for one `LocalArena`.
-    public init(policy: ArenaPolicy, trace: TraceRing? = nil) {
+    ///   - keepingGenerations: how many ended generations `recentGenerations` keeps.
+    public convenience init(policy: ArenaPolicy, trace: TraceRing? = nil, keepingGenerations: Int = 64) {
+        self.init(policy: policy, trace: trace, keepingGenerations: keepingGenerations, reporter: nil)
+    }
+
+    init(policy: ArenaPolicy, trace: TraceRing?, keepingGenerations: Int, reporter: GenerationReporter?) {
         precondition(
             !Mode.isShared || trace?.singleWriter != true,
             "a shared BumpArena needs a TraceRing with concurrent writers")
-        storage = ArenaStorage(policy: policy, trace: trace)
+        storage = ArenaStorage(
+            policy: policy, trace: trace, historyCapacity: keepingGenerations, reporter: reporter)
     }
 
+    /// The generations that ended most recently (by `reset()`, or when the arena left its registry), oldest
+    /// first: what each scope needed (see `GenerationSummary`).
+    public var recentGenerations: [GenerationSummary] { storage.recentGenerations() }
+
+    /// The generation in progress, summarised as if it ended now.
+    public var currentGeneration: GenerationSummary { storage.currentGeneration() }
     /// Allocates `byteCount` bytes whose address is a multiple of `alignment`.
     ///
     /// A zero-byte allocation returns an aligned pointer that must not be dereferenced; it consumes the
-    /// alignment padding like any other allocation, and fails like one when the padding does not fit.
+    /// alignment padding like any other allocation, and fails like one when the padding does not fit. A traced
+    /// arena records the caller's file and line with the event (see `AllocationSite`).
     /// - Precondition: `byteCount >= 0`; `alignment` is a power of two, at most `maxAlignment`.
     /// - Throws: `ArenaError` with code `.arenaFull` (with requested, used and capacity) when it does not fit.
     @inlinable @inline(__always)
-    public func allocate(byteCount: Int, alignment: Int) throws(ArenaError) -> UnsafeMutableRawPointer {
-        try storage.allocate(byteCount: byteCount, alignment: alignment, shared: Mode.isShared)
+    public func allocate(
+        byteCount: Int, alignment: Int, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutableRawPointer {
+        try storage.allocate(
+            byteCount: byteCount, alignment: alignment, shared: Mode.isShared,
+            site: AllocationSite(file: file, line: line))
+    }
+
+    /// Like `allocate(byteCount:alignment:)`, recorded at `site` (a named site, e.g. from `TraceRing.site(named:)`).
+    @inlinable @inline(__always)
+    public func allocate(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError)
+        -> UnsafeMutableRawPointer
+    {
+        try storage.allocate(byteCount: byteCount, alignment: alignment, shared: Mode.isShared, site: site)
     }
 
     /// Like `allocate(byteCount:alignment:)`, and also says where the bytes landed.
     @inlinable @inline(__always)
-    public func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
-        try storage.allocation(byteCount: byteCount, alignment: alignment, shared: Mode.isShared)
+    public func allocation(
+        byteCount: Int, alignment: Int, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> Allocation {
+        try storage.allocation(
+            byteCount: byteCount, alignment: alignment, shared: Mode.isShared,
+            site: AllocationSite(file: file, line: line))
+    }
+
+    /// Like `allocation(byteCount:alignment:)`, recorded at `site`.
+    @inlinable @inline(__always)
+    public func allocation(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> Allocation {
+        try storage.allocation(byteCount: byteCount, alignment: alignment, shared: Mode.isShared, site: site)
     }
 
     /// Releases every allocation at once in O(1) (plus freeing extra chunks), keeps the largest chunk, and

@@ -36,6 +36,10 @@ public struct ArenaError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let arenaPinned = Code("arena_pinned")
         /// A policy with impossible values (zero capacity, initial chunk above the limit, ...).
         public static let invalidPolicy = Code("invalid_policy")
+        /// A site name that is empty, too long, or holds a control character (`TraceRing.site(named:)`).
+        public static let invalidSite = Code("invalid_site")
+        /// The ring already knows its maximum number of named sites.
+        public static let tooManySites = Code("too_many_sites")
     }
 
     /// What went wrong.

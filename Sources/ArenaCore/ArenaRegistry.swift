@@ -47,6 +47,14 @@ public final class ArenaRegistry: Sendable {
         self.limits = limits
     }
 
+    /// Told about every generation that ends in the registry's arenas (a reset, or a removal); set it once, before
+    /// the arenas are busy. The server sets it to feed its per-class scope metrics.
+    public var generationObserver: (any GenerationObserver)? {
+        get { observer.withLock { $0 } }
+        set { observer.withLock { $0 = newValue } }
+    }
+    private let observer = Mutex<(any GenerationObserver)?>(nil)
+
     /// Creates and registers an arena.
     ///
     /// - Parameters:
@@ -59,7 +67,7 @@ public final class ArenaRegistry: Sendable {
     @discardableResult
     public func create(
         name: String, policy: ArenaPolicy, traceCapacity: Int? = nil, arenaClass: String? = nil,
-        pinned: Bool = false, idleTimeoutSeconds: Int? = nil
+        pinned: Bool = false, idleTimeoutSeconds: Int? = nil, keepingGenerations: Int = 64
     ) throws(ArenaError) -> RegisteredArena {
         if let problem = ArenaName.problem(with: name) {
             throw ArenaError(code: .invalidName, message: "invalid arena name '\(name)': \(problem)")
@@ -89,7 +97,10 @@ public final class ArenaRegistry: Sendable {
         try table.withLock { table throws(ArenaError) in try admit(name: name, reserved: total, table) }
         let ring = traceCapacity.map { TraceRing(capacity: $0) }
         let entry = RegisteredArena(
-            name: name, arenaClass: arenaClass ?? name, arena: BumpArena(policy: policy, trace: ring),
+            name: name, arenaClass: arenaClass ?? name,
+            arena: BumpArena(
+                policy: policy, trace: ring, keepingGenerations: keepingGenerations,
+                reporter: GenerationReporter(name: name, arenaClass: arenaClass ?? name, registry: self)),
             isPinned: pinned, idleTimeoutSeconds: idleTimeoutSeconds, reservedBytes: total)
         try table.withLock { table throws(ArenaError) in
             try admit(name: name, reserved: total, table)
@@ -135,7 +146,7 @@ public final class ArenaRegistry: Sendable {
     /// - Throws: `.unknownArena`, `.arenaPinned`.
     @discardableResult
     public func remove(named name: String) throws(ArenaError) -> RegisteredArena {
-        try table.withLock { table throws(ArenaError) in
+        let entry = try table.withLock { table throws(ArenaError) in
             guard let entry = table.arenas[name] else {
                 throw ArenaError(code: .unknownArena, message: "no arena named '\(name)'")
             }
@@ -148,6 +159,8 @@ public final class ArenaRegistry: Sendable {
             table.reservedBytes -= entry.reservedBytes
             return entry
         }
+        entry.arena.storage.endForRemoval()
+        return entry
     }
 
     /// Resets one arena.
@@ -190,7 +203,7 @@ public final class ArenaRegistry: Sendable {
     /// replaced meanwhile is not removed.
     @discardableResult
     public func removeIdle(now: UInt64) -> [RegisteredArena] {
-        table.withLock { table in
+        let removed = table.withLock { table in
             let idle = table.arenas.values.filter { !$0.isPinned && $0.isIdle(at: now) }
             for entry in idle {
                 table.arenas[entry.name] = nil
@@ -198,6 +211,8 @@ public final class ArenaRegistry: Sendable {
             }
             return idle.sorted { $0.name < $1.name }
         }
+        for entry in removed { entry.arena.storage.endForRemoval() }
+        return removed
     }
 }
 

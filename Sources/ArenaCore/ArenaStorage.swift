@@ -1,3 +1,4 @@
+import CArenaSanitizer
 import Synchronization
 
 /// The engine behind `BumpArena` (shared) and `LocalArena` (single owner): one implementation of the bump
@@ -40,6 +41,14 @@ final class ArenaStorage: @unchecked Sendable {
         /// targets: the first entry with a serial above a checkpoint's is the lowest target any later rewind went
         /// to (found by binary search). At most `maxRewindFloor` entries (see `rewind(to:)`).
         var rewindFloor: [(serial: UInt64, target: Checkpoint.Position)] = []
+        /// Failed allocations over the arena's life at the last reset.
+        var failedAtReset: UInt64 = 0
+        /// When the current generation began (reset or creation), in nanoseconds since 1970.
+        var generationStartedAt: UInt64 = 0
+        /// The ring's newest sequence number when the current generation began: its first event is the next one.
+        var sequenceAtReset: UInt64 = 0
+        /// The last `historyCapacity` generations that ended, oldest first.
+        var history: [GenerationSummary] = []
         var rewindSerial: UInt64 = 0
     }
 
@@ -68,9 +77,16 @@ final class ArenaStorage: @unchecked Sendable {
     /// Most entries `Ledger.rewindFloor` keeps; past it the oldest half is folded into one entry.
     static let maxRewindFloor = 1024
 
-    init(policy: ArenaPolicy, trace: TraceRing?) {
+    /// Generations `Ledger.history` keeps.
+    let historyCapacity: Int
+    /// Where ended generations go beyond the history (the registry's observer); nil for a standalone arena.
+    let reporter: GenerationReporter?
+
+    init(policy: ArenaPolicy, trace: TraceRing?, historyCapacity: Int = 64, reporter: GenerationReporter? = nil) {
         if let problem = policy.problem { preconditionFailure("invalid arena policy: \(problem)") }
         self.policy = policy
+        self.historyCapacity = Swift.max(0, historyCapacity)
+        self.reporter = reporter
         self.trace = trace
         self.tracing = Atomic(trace != nil)
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue
@@ -78,7 +94,11 @@ final class ArenaStorage: @unchecked Sendable {
             slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
             logicalStart: 0)
         state = Atomic(BumpState(count: 0, epoch: 0, slot: 0, offset: 0).rawValue)
-        ledger.withLock { $0.order = [0] }
+        let now = WallClock.now()
+        ledger.withLock {
+            $0.order = [0]
+            $0.generationStartedAt = now
+        }
     }
 
     // MARK: Fast path
@@ -138,25 +158,32 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The pointer-only allocation both arena types expose as `allocate(byteCount:alignment:)`.
     @inlinable @inline(__always)
-    func allocate(byteCount: Int, alignment: Int, shared: Bool) throws(ArenaError) -> UnsafeMutableRawPointer {
+    func allocate(byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite) throws(ArenaError)
+        -> UnsafeMutableRawPointer
+    {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)
         if let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) {
-            if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment) }
+            // Empty (and gone after inlining) unless an ASan build poisons released memory.
+            arena_sanitizer_unpoison(fit.pointer, byteCount)
+            if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment, site: site) }
             return fit.pointer
         }
-        return try allocateSlow(byteCount: byteCount, alignment: alignment).pointer
+        return try allocateSlow(byteCount: byteCount, alignment: alignment, site: site).pointer
     }
 
     /// The allocation with its position, for callers that report offsets.
     @inlinable @inline(__always)
-    func allocation(byteCount: Int, alignment: Int, shared: Bool) throws(ArenaError) -> Allocation {
+    func allocation(byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite) throws(ArenaError)
+        -> Allocation
+    {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)
         guard let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) else {
-            return try allocateSlow(byteCount: byteCount, alignment: alignment)
+            return try allocateSlow(byteCount: byteCount, alignment: alignment, site: site)
         }
+        arena_sanitizer_unpoison(fit.pointer, byteCount)
         let offset = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
         let generation = generation.load(ordering: .relaxed)
-        if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment) }
+        if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment, site: site) }
         return Allocation(
             pointer: fit.pointer, offset: offset, byteCount: byteCount, padding: fit.padding,
             generation: generation)
@@ -174,14 +201,14 @@ final class ArenaStorage: @unchecked Sendable {
     /// arena has no ring). `trace` is used in place, not bound to a local, which would retain and release the
     /// ring around every event.
     @inlinable @inline(__always)
-    func traceAllocation(_ fit: BumpFit, byteCount: Int, alignment: Int) {
+    func traceAllocation(_ fit: BumpFit, byteCount: Int, alignment: Int, site: AllocationSite) {
         // In line: a single-writer ring costs seven stores and no call; a concurrent ring one call (its atomics
         // are out of line in `TraceRing.recordConcurrently`).
         guard trace != nil, tracing.load(ordering: .relaxed) else { return }
         let start = chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk
         trace?.record(
             kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
-            end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed))
+            end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed), site: site)
     }
 
     // MARK: Slow path
@@ -210,7 +237,7 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// A new chunk, a count fold, or a failure. Out of line and cold: the fast path stays small.
     @usableFromInline @inline(never)
-    func allocateSlow(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation {
+    func allocateSlow(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> Allocation {
         let result: Result<Allocation, ArenaError> = ledger.withLock { ledger in
             while true {
                 let current = BumpState(rawValue: state.load(ordering: .acquiring))
@@ -225,7 +252,7 @@ final class ArenaStorage: @unchecked Sendable {
                 {
                     guard publish(over: current, fit.next) else { continue }
                     if fit.padding != 0 { addPadding(fit.padding, epoch: fit.next.epoch, shared: true) }
-                    return .success(record(fit, byteCount: byteCount, alignment: alignment))
+                    return .success(record(fit, byteCount: byteCount, alignment: alignment, site: site))
                 }
                 guard let newSlot = grow(for: byteCount, alignment: alignment, &ledger) else {
                     return .failure(fail(byteCount: byteCount, alignment: alignment, used: used(current), &ledger))
@@ -247,15 +274,16 @@ final class ArenaStorage: @unchecked Sendable {
                     let fit = BumpFit(
                         pointer: UnsafeMutableRawPointer(bitPattern: chunks.base(newSlot))!,
                         offsetInChunk: 0, padding: 0, next: next)
-                    return .success(record(fit, byteCount: byteCount, alignment: alignment))
+                    return .success(record(fit, byteCount: byteCount, alignment: alignment, site: site))
                 }
             }
         }
         return try result.get()
     }
 
-    private func record(_ fit: BumpFit, byteCount: Int, alignment: Int) -> Allocation {
-        traceAllocation(fit, byteCount: byteCount, alignment: alignment)
+    private func record(_ fit: BumpFit, byteCount: Int, alignment: Int, site: AllocationSite) -> Allocation {
+        arena_sanitizer_unpoison(fit.pointer, byteCount)
+        traceAllocation(fit, byteCount: byteCount, alignment: alignment, site: site)
         return Allocation(
             pointer: fit.pointer, offset: chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk,
             byteCount: byteCount, padding: fit.padding, generation: generation.load(ordering: .relaxed))
@@ -290,7 +318,8 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// Releases everything, keeps the largest chunk, starts a new generation. Returns the bytes released.
     func reset() -> Int {
-        ledger.withLock { ledger in
+        let (released, summary) = ledger.withLock { ledger in
+            let summary = self.summary(ending: .reset, ledger)
             let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
             // The epoch only changes here, under the lock: read it once.
             let oldEpoch = BumpState(rawValue: state.load(ordering: .acquiring)).epoch
@@ -300,6 +329,10 @@ final class ArenaStorage: @unchecked Sendable {
             let late = takePadding(epoch: newEpoch)
             ledger.earlierPaddingBytes += late
             ledger.earlierAllocatedBytes -= late
+            // The kept chunk's bytes are released: filled (debug builds) and poisoned (ASan builds) before the
+            // new generation can be handed them, so a pointer kept across the reset reads garbage or traps.
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            releaseMemory(keep, from: 0, to: keep == current.slot ? current.offset : chunks.capacity(keep))
             var replaced: BumpState
             var released: Int
             while true {
@@ -332,6 +365,9 @@ final class ArenaStorage: @unchecked Sendable {
             ledger.countAtReset = lifetimeCount
             ledger.rewound = 0
             ledger.rewindFloor.removeAll(keepingCapacity: true)
+            ledger.failedAtReset = ledger.failed
+            remember(summary, &ledger)
+            ledger.generationStartedAt = summary.endedAt
             ledger.resets += 1
             let newGeneration = generation.wrappingAdd(1, ordering: .relaxed).newValue
             if let trace, tracing.load(ordering: .relaxed) {
@@ -339,8 +375,77 @@ final class ArenaStorage: @unchecked Sendable {
                     kind: .reset, arenaID: id, size: released, alignment: 1, start: 0, end: released - 1,
                     generation: newGeneration)
             }
-            return released
+            ledger.sequenceAtReset = trace?.lastSequence ?? 0
+            return (released, summary)
         }
+        reporter?.report(summary)
+        return released
+    }
+
+    // MARK: Released memory
+
+    /// The byte debug builds write over released memory: a read through a pointer kept across a reset or rewind
+    /// sees `0xDEDEDEDE...`, not the next scope's data.
+    static let releasedPattern: UInt8 = 0xDE
+
+    /// Bytes `from..<to` of `slot` are released: filled with `releasedPattern` in debug builds, poisoned in ASan
+    /// builds (the next allocation of them unpoisons what it hands out). Caller holds the lock.
+    private func releaseMemory(_ slot: Int, from start: Int, to end: Int) {
+        guard end > start, let base = UnsafeMutableRawPointer(bitPattern: chunks.base(slot)) else { return }
+        // Safe: `start..<end` lies within the chunk (`end` is at most its capacity), which stays installed.
+        #if DEBUG
+        (base + start).initializeMemory(as: UInt8.self, repeating: Self.releasedPattern, count: end - start)
+        #endif
+        arena_sanitizer_poison(base + start, end - start)
+    }
+
+    // MARK: Generations
+
+    /// The current generation as it stands, summarised. Caller holds the lock.
+    private func summary(ending: GenerationSummary.Ending, _ ledger: Ledger) -> GenerationSummary {
+        let current = BumpState(rawValue: state.load(ordering: .acquiring))
+        let used = used(current)
+        let padding = loadPadding(epoch: current.epoch)
+        let endedAt = WallClock.now()
+        var startedAt = ledger.generationStartedAt
+        if let trace, let first = trace.events(after: ledger.sequenceAtReset, limit: 1).first,
+            first.sequence == ledger.sequenceAtReset + 1, first.kind == .allocation || first.kind == .failure
+        {
+            startedAt = first.timestamp
+        }
+        return GenerationSummary(
+            generation: generation.load(ordering: .relaxed), peakBytes: Swift.max(ledger.highWaterSinceReset, used),
+            limitBytes: policy.reservedBytes,
+            allocations: (ledger.countCarry &+ current.count) &- ledger.countAtReset,
+            allocatedBytes: used + ledger.rewound - padding, paddingBytes: padding,
+            failedAllocations: ledger.failed - ledger.failedAtReset, startedAt: Swift.min(startedAt, endedAt),
+            endedAt: endedAt, ending: ending)
+    }
+
+    /// Keeps `summary` in the history. Caller holds the lock.
+    private func remember(_ summary: GenerationSummary, _ ledger: inout Ledger) {
+        guard historyCapacity > 0 else { return }
+        if ledger.history.count == historyCapacity { ledger.history.removeFirst() }
+        ledger.history.append(summary)
+    }
+
+    /// The last generations that ended, oldest first.
+    func recentGenerations() -> [GenerationSummary] { ledger.withLock { $0.history } }
+
+    /// The generation that ended last, if any.
+    func lastGeneration() -> GenerationSummary? { ledger.withLock { $0.history.last } }
+
+    /// The generation in progress, summarised as if it ended now (without ending it).
+    func currentGeneration() -> GenerationSummary { ledger.withLock { summary(ending: .reset, $0) } }
+
+    /// The arena leaves its registry: its last generation ends, is remembered and reported.
+    func endForRemoval() {
+        let summary = ledger.withLock { ledger in
+            let summary = self.summary(ending: .removal, ledger)
+            remember(summary, &ledger)
+            return summary
+        }
+        reporter?.report(summary)
     }
 
     /// The current position, to rewind to later.
@@ -358,6 +463,10 @@ final class ArenaStorage: @unchecked Sendable {
     func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
         let result: Result<Int, ArenaError> = ledger.withLock { ledger in
             if let problem = staleness(of: checkpoint, ledger) { return .failure(problem) }
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            releaseMemory(
+                checkpoint.slot, from: checkpoint.offsetInChunk,
+                to: checkpoint.slot == current.slot ? current.offset : chunks.capacity(checkpoint.slot))
             var replaced: BumpState
             while true {
                 replaced = BumpState(rawValue: state.load(ordering: .acquiring))

@@ -8,8 +8,10 @@
 /// }
 /// ```
 public protocol BumpAllocator: AnyObject {
-    func allocate(byteCount: Int, alignment: Int) throws(ArenaError) -> UnsafeMutableRawPointer
-    func allocation(byteCount: Int, alignment: Int) throws(ArenaError) -> Allocation
+    /// Allocates `byteCount` bytes aligned to `alignment`, traced at `site` (see `Arena`).
+    func allocate(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> UnsafeMutableRawPointer
+    /// Like `allocate(byteCount:alignment:site:)`, and also says where the bytes landed.
+    func allocation(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> Allocation
     @discardableResult func reset() -> Int
     func checkpoint() -> Checkpoint
     @discardableResult func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int
@@ -25,28 +27,49 @@ public protocol BumpAllocator: AnyObject {
 }
 
 extension BumpAllocator {
+    /// Allocates `byteCount` bytes aligned to `alignment`, traced at the caller's file and line.
+    @inlinable
+    public func allocate(
+        byteCount: Int, alignment: Int, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutableRawPointer {
+        try allocate(byteCount: byteCount, alignment: alignment, site: AllocationSite(file: file, line: line))
+    }
+
+    /// Like `allocate(byteCount:alignment:)`, and also says where the bytes landed.
+    @inlinable
+    public func allocation(
+        byteCount: Int, alignment: Int, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> Allocation {
+        try allocation(byteCount: byteCount, alignment: alignment, site: AllocationSite(file: file, line: line))
+    }
+
     /// Memory for `count` values of `T`, uninitialized, aligned for `T`.
     /// - Precondition: `count >= 0`.
     /// - Throws: `.arenaFull`, also when `count * stride` overflows.
     @inlinable
-    public func allocate<T>(_ type: T.Type, count: Int) throws(ArenaError) -> UnsafeMutableBufferPointer<T> {
+    public func allocate<T>(
+        _ type: T.Type, count: Int, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutableBufferPointer<T> {
+        let site = AllocationSite(file: file, line: line)
         precondition(count >= 0, "count must not be negative")
         let (byteCount, overflow) = MemoryLayout<T>.stride.multipliedReportingOverflow(by: count)
         guard !overflow else {
             // No arena can hold `Int.max` bytes (chunks are at most `BumpState.maxOffset`), so the request fails
             // through the ordinary path, which counts the failure in `failedAllocations` and traces it.
-            _ = try allocate(byteCount: .max, alignment: MemoryLayout<T>.alignment)
+            _ = try allocate(byteCount: .max, alignment: MemoryLayout<T>.alignment, site: site)
             preconditionFailure("an allocation of Int.max bytes succeeded")
         }
-        let raw = try allocate(byteCount: byteCount, alignment: MemoryLayout<T>.alignment)
+        let raw = try allocate(byteCount: byteCount, alignment: MemoryLayout<T>.alignment, site: site)
         return UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)
     }
 
     /// Copies trivial values into the arena (bumpalo's `alloc_slice_copy`).
     @inlinable
-    public func copy<C: Collection>(_ elements: C) throws(ArenaError) -> UnsafeMutableBufferPointer<C.Element>
+    public func copy<C: Collection>(
+        _ elements: C, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutableBufferPointer<C.Element>
     where C.Element: BitwiseCopyable {
-        let buffer = try allocate(C.Element.self, count: elements.count)
+        let buffer = try allocate(C.Element.self, count: elements.count, file: file, line: line)
         // Safe: `buffer` holds exactly `elements.count` uninitialized values of the element type.
         _ = buffer.initialize(from: elements)
         return buffer
@@ -55,9 +78,9 @@ extension BumpAllocator {
     /// Copies raw bytes into the arena, aligned to `alignment`.
     @inlinable
     public func copy(
-        bytes: UnsafeRawBufferPointer, alignment: Int = 1
+        bytes: UnsafeRawBufferPointer, alignment: Int = 1, file: StaticString = #fileID, line: UInt = #line
     ) throws(ArenaError) -> UnsafeMutableRawBufferPointer {
-        let raw = try allocate(byteCount: bytes.count, alignment: alignment)
+        let raw = try allocate(byteCount: bytes.count, alignment: alignment, site: AllocationSite(file: file, line: line))
         if let source = bytes.baseAddress {
             // Safe: `raw` has room for `bytes.count` bytes and a fresh allocation cannot overlap `bytes`... unless
             // `bytes` points into this arena at released memory, which memmove semantics also cover.
@@ -68,10 +91,12 @@ extension BumpAllocator {
 
     /// Copies a string's UTF-8 bytes into the arena (bumpalo's `alloc_str`); no terminating NUL.
     @inlinable
-    public func copy(_ string: String) throws(ArenaError) -> UnsafeMutableBufferPointer<UInt8> {
+    public func copy(
+        _ string: String, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutableBufferPointer<UInt8> {
         var string = string
         let utf8Count = string.utf8.count
-        let buffer = try allocate(UInt8.self, count: utf8Count)
+        let buffer = try allocate(UInt8.self, count: utf8Count, file: file, line: line)
         string.withUTF8 { utf8 in
             // Safe: `buffer` has exactly `utf8.count` bytes.
             _ = buffer.initialize(from: utf8)

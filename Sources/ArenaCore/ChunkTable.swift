@@ -1,3 +1,4 @@
+import CArenaSanitizer
 import Synchronization
 
 /// The memory of an arena: up to `BumpState.slotCount` chunks, each a block from the system allocator, and
@@ -78,8 +79,13 @@ final class ChunkTable: @unchecked Sendable {
     /// names the slot, so no new allocation can land in it.
     func release(_ slot: Int) {
         let address = entries[slot].base.exchange(0, ordering: .acquiringAndReleasing)
+        let bytes = capacity(slot)
         entries[slot].capacity.store(0, ordering: .relaxed)
-        // Safe: a non-zero base came from `install`'s `allocate` and is freed once, since it is swapped to 0.
-        UnsafeMutableRawPointer(bitPattern: address)?.deallocate()
+        // Safe: a non-zero base came from `install`'s `allocate` and is freed once, since it is swapped to 0. It may
+        // have been poisoned (ASan builds): unpoisoned first, as the allocator that gets it back expects.
+        if let memory = UnsafeMutableRawPointer(bitPattern: address) {
+            arena_sanitizer_unpoison(memory, bytes)
+            memory.deallocate()
+        }
     }
 }

@@ -75,9 +75,12 @@ public final class RegisteredArena: Sendable {
     /// entry.bytes(of: handle)        // nil: released
     /// ```
     /// - Throws: `.arenaFull` when the bytes do not fit.
-    public func storeCopy(of bytes: [UInt8], alignment: Int = 1) throws(ArenaError) -> BlobHandle {
+    public func storeCopy(
+        of bytes: [UInt8], alignment: Int = 1, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> BlobHandle {
         try withExclusiveContent { () throws(ArenaError) in
-            let allocation = try arena.allocation(byteCount: bytes.count, alignment: alignment)
+            let allocation = try arena.allocation(
+                byteCount: bytes.count, alignment: alignment, site: AllocationSite(file: file, line: line))
             bytes.withUnsafeBytes { source in
                 guard let base = source.baseAddress else { return }
                 // Safe: the allocation holds exactly `source.count` bytes, and `bytes` is not arena memory (a
@@ -127,7 +130,8 @@ public final class RegisteredArena: Sendable {
             name: name, arenaClass: arenaClass, id: arena.id, policy: arena.policy, isTracing: arena.isTracing,
             createdAt: createdAt, isPinned: isPinned, idleTimeoutSeconds: idleTimeoutSeconds,
             stats: arena.stats, traceCapacity: arena.trace?.capacity ?? 0,
-            traceOverwritten: arena.trace?.overwritten ?? 0, traceLastSequence: arena.trace?.lastSequence ?? 0)
+            traceOverwritten: arena.trace?.overwritten ?? 0, traceLastSequence: arena.trace?.lastSequence ?? 0,
+            lastGeneration: arena.storage.lastGeneration())
     }
 }
 
@@ -176,4 +180,6 @@ public struct ArenaSnapshot: Hashable, Sendable {
     public let traceOverwritten: UInt64
     /// Newest event sequence number in its ring.
     public let traceLastSequence: UInt64
+    /// The generation that ended last (nil before the first reset).
+    public let lastGeneration: GenerationSummary?
 }

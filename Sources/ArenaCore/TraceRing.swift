@@ -37,7 +37,7 @@ public final class TraceRing: @unchecked Sendable {
     @usableFromInline
     struct Slot: ~Copyable {
         @usableFromInline let stamp = Atomic<UInt64>(0)
-        /// kind (bits 0-7) | log2(alignment) (bits 8-15) | arena id (bits 32-63)
+        /// kind (bits 0-7) | log2(alignment) (bits 8-15) | site line (bits 16-31) | arena id (bits 32-63)
         @usableFromInline let meta = Atomic<UInt64>(0)
         @usableFromInline let size = Atomic<Int>(0)
         @usableFromInline let start = Atomic<Int>(0)
@@ -52,6 +52,8 @@ public final class TraceRing: @unchecked Sendable {
     public let capacity: Int
     /// Whether writes skip the atomics that make concurrent writers safe.
     public let singleWriter: Bool
+    /// Whether allocation events keep their site (see `init`).
+    public let recordsSites: Bool
     @usableFromInline let mask: Int
     /// The highest sequence number handed out so far; 0 when nothing was recorded.
     @usableFromInline let head = Atomic<UInt64>(0)
@@ -66,7 +68,10 @@ public final class TraceRing: @unchecked Sendable {
     ///   - capacity: events kept; rounded up to a power of two, at least 1 (a precondition: at most
     ///     `maxCapacity`).
     ///   - singleWriter: true only when a single thread at a time writes (faster; see the type's notes).
-    public init(capacity: Int, singleWriter: Bool = false) {
+    ///   - recordsSites: whether allocation events keep their `AllocationSite` (one more store each). On by
+    ///     default; off gives the cost of tracing without sites, for comparison.
+    public init(capacity: Int, singleWriter: Bool = false, recordsSites: Bool = true) {
+        self.recordsSites = recordsSites
         precondition(
             capacity >= 1 && capacity <= Self.maxCapacity,
             "TraceRing capacity must be in 1...\(Self.maxCapacity), got \(capacity)")
@@ -87,6 +92,50 @@ public final class TraceRing: @unchecked Sendable {
     deinit {
         // Safe: see init; the slots need no deinitialization, and `free` matches `calloc`.
         free(slots)
+        // Safe: every name was allocated by `site(named:)` and is freed once, with the ring whose events point to it.
+        for name in siteNames.withLock({ Array($0.values) }) { free(UnsafeMutableRawPointer(bitPattern: name)) }
+    }
+
+    // MARK: Named sites
+
+    /// Longest site name, in UTF-8 bytes.
+    public static let maxSiteNameBytes = 128
+    /// Most named sites one ring keeps.
+    public static let maxSites = 256
+
+    /// Named sites: each name's NUL-terminated copy (by address), which the ring's events point to. They live as
+    /// long as the ring, so an event never outlives its site's name.
+    private let siteNames = Mutex<[String: UInt]>([:])
+
+    /// The site called `name` for allocations recorded in this ring (`"parser.rs:120"`, what the HTTP API's
+    /// `"site"` field is): the same name gives the same site.
+    /// - Throws: `.invalidSite` for an empty name, one over `maxSiteNameBytes`, or one with a control
+    ///   character; `.tooManySites` when the ring already knows `maxSites` others.
+    public func site(named name: String) throws(ArenaError) -> AllocationSite {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= Self.maxSiteNameBytes, !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F })
+        else {
+            throw ArenaError(
+                code: .invalidSite,
+                message: "a site name has 1 to \(Self.maxSiteNameBytes) bytes and no control characters, got "
+                    + "\(bytes.count) bytes")
+        }
+        let result: Result<UInt, ArenaError> = siteNames.withLock { names in
+            if let address = names[name] { return .success(address) }
+            guard names.count < Self.maxSites else {
+                return .failure(ArenaError(
+                    code: .tooManySites,
+                    message: "the ring already records \(Self.maxSites) named sites; reuse one of them"))
+            }
+            // Safe: room for the bytes and a NUL; written once here, read by events, freed in deinit.
+            let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: UInt8.self)
+            _ = UnsafeMutableBufferPointer(start: copy, count: bytes.count).initialize(from: bytes)
+            copy[bytes.count] = 0
+            let address = UInt(bitPattern: copy)
+            names[name] = address
+            return .success(address)
+        }
+        return AllocationSite(address: try result.get(), line: 0)
     }
 
     /// Bytes of memory a ring of `capacity` events can grow to (what a registry counts against its budget).
@@ -138,7 +187,7 @@ public final class TraceRing: @unchecked Sendable {
     @inlinable @inline(__always)
     func record(
         kind: AllocationEvent.Kind, arenaID: UInt32, size: Int, alignment: Int, start: Int, end: Int,
-        generation: UInt64
+        generation: UInt64, site: AllocationSite = .unknown
     ) {
         if singleWriter {
             // No `writing` stamp: the head moves first, and a reader that saw any of the stores below also sees
@@ -150,12 +199,13 @@ public final class TraceRing: @unchecked Sendable {
             // Safe: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
             fill(
                 slots + (Int(truncatingIfNeeded: sequence) & mask), sequence: sequence, kind: kind,
-                arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation)
+                arenaID: arenaID, size: size, alignment: alignment, start: start, end: end, generation: generation,
+                site: site)
             if _slowPath(waiting.load(ordering: .relaxed)) { wakeWaiters() }
         } else {
             recordConcurrently(
                 kind: kind, arenaID: arenaID, size: size, alignment: alignment, start: start,
-                end: end, generation: generation)
+                end: end, generation: generation, site: site)
         }
     }
 
@@ -164,7 +214,7 @@ public final class TraceRing: @unchecked Sendable {
     @usableFromInline @inline(never)
     func recordConcurrently(
         kind: AllocationEvent.Kind, arenaID: UInt32, size: Int, alignment: Int, start: Int, end: Int,
-        generation: UInt64
+        generation: UInt64, site: AllocationSite
     ) {
         let sequence = head.wrappingAdd(1, ordering: .relaxed).newValue
         // Safe: `mask == capacity - 1`, so the slot index lies in `0..<capacity`.
@@ -175,7 +225,7 @@ public final class TraceRing: @unchecked Sendable {
         atomicMemoryFence(ordering: .releasing)  // the payload stores stay after the `writing` stamp
         fill(
             target, sequence: sequence, kind: kind, arenaID: arenaID, size: size, alignment: alignment,
-            start: start, end: end, generation: generation)
+            start: start, end: end, generation: generation, site: site)
         if _slowPath(waiting.load(ordering: .relaxed)) { wakeWaiters() }
     }
 
@@ -183,15 +233,21 @@ public final class TraceRing: @unchecked Sendable {
     @inlinable @inline(__always)
     func fill(
         _ target: UnsafeMutablePointer<Slot>, sequence: UInt64, kind: AllocationEvent.Kind, arenaID: UInt32,
-        size: Int, alignment: Int, start: Int, end: Int, generation: UInt64
+        size: Int, alignment: Int, start: Int, end: Int, generation: UInt64, site: AllocationSite
     ) {
         let alignmentLog2 = UInt64(truncatingIfNeeded: alignment.trailingZeroBitCount)
         target.pointee.meta.store(
-            UInt64(kind.rawValue) | alignmentLog2 &<< 8 | UInt64(arenaID) &<< 32, ordering: .relaxed)
+            UInt64(kind.rawValue) | alignmentLog2 &<< 8 | UInt64(site.line) &<< 16 | UInt64(arenaID) &<< 32,
+            ordering: .relaxed)
         target.pointee.size.store(size, ordering: .relaxed)
         target.pointee.start.store(start, ordering: .relaxed)
-        // Only a failure's end is not `start + size - 1` (see `AllocationEvent.end`); readers derive the others.
-        if kind == .failure { target.pointee.end.store(end, ordering: .relaxed) }
+        // Only a failure's end is not `start + size - 1` (see `AllocationEvent.end`): readers derive the others,
+        // and an allocation's slot holds its site there instead.
+        if kind == .failure {
+            target.pointee.end.store(end, ordering: .relaxed)
+        } else if kind == .allocation && recordsSites {
+            target.pointee.end.store(Int(bitPattern: site.address), ordering: .relaxed)
+        }
         target.pointee.generation.store(generation, ordering: .relaxed)
         target.pointee.timestamp.store(clock.now(), ordering: .relaxed)
         target.pointee.stamp.store(sequence &<< 1, ordering: .releasing)
@@ -314,7 +370,11 @@ public final class TraceRing: @unchecked Sendable {
                 sequence: sequence, arenaID: UInt32(truncatingIfNeeded: meta >> 32), kind: kind, size: size,
                 alignment: 1 << Int((meta >> 8) & 0xFF), start: start,
                 end: kind == .failure ? end : start &+ size &- 1, generation: generation,
-                timestamp: timestamp))
+                timestamp: timestamp,
+                site: kind == .allocation && recordsSites
+                    ? AllocationSite(
+                        address: UInt(bitPattern: end), line: UInt32(truncatingIfNeeded: (meta >> 16) & 0xFFFF))
+                    : .unknown))
     }
 }
 

@@ -34,9 +34,10 @@ struct APIError: Error {
         switch error.code {
         case .arenaFull: status = .insufficientStorage
         case .unknownArena: status = .notFound
-        case .invalidName, .invalidPolicy: status = .badRequest
+        case .invalidName, .invalidPolicy, .invalidSite: status = .badRequest
         // Limits answer 409, like the registry's other budgets (README: "over a limit -> 409 naming the limit").
-        case .arenaTooLarge, .duplicateName, .staleCheckpoint, .foreignCheckpoint, .arenaPinned, .tooManyArenas,
+        case .arenaTooLarge, .tooManySites, .duplicateName, .staleCheckpoint, .foreignCheckpoint, .arenaPinned,
+            .tooManyArenas,
             .totalBudgetExceeded:
             status = .conflict
         default: status = .internalServerError

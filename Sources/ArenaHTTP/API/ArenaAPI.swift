@@ -15,6 +15,8 @@ final class ArenaAPI: HTTPResponder {
     /// Live `?follow=1` streams.
     let hub = EventHub()
     let classMetrics = ArenaClassMetrics()
+    /// What scopes (arena generations) needed, per class; the registry reports each generation that ends.
+    let scopeMetrics = ScopeMetrics()
     let requestMetrics = RequestMetrics()
     let log: ServerLog
     /// Reads `http_open_connections` at scrape time; set by `ArenaHTTPServer` once its HTTP server exists.
@@ -137,6 +139,10 @@ final class ArenaAPI: HTTPResponder {
         case .checkpoints(let name): return try takeCheckpoint(name)
         case .rewind(let name): return try rewind(name, request)
         case .resetAll: return resetAll(request)
+        case .generations(let name): return try generations(name)
+        case .classes: return classes()
+        case .allocationProfile:
+            return try reads.pass("/debug/pprof/allocs") { () throws(APIError) in try allocationProfile(request) }
         case .events:
             if try Self.isFollow(request) { return try allEvents(request) }
             return try reads.pass("/events") { () throws(APIError) in try allEvents(request) }

@@ -14,6 +14,9 @@ enum Route: Equatable {
     case rewind(String)
     case resetAll
     case events
+    case generations(String)
+    case classes
+    case allocationProfile
 
     /// The route for the decoded path segments (`RequestTarget.segments`), or nil (404).
     init?(_ segments: [String]) {
@@ -26,6 +29,7 @@ enum Route: Equatable {
             case "arenas": self = .arenas
             case "reset": self = .resetAll
             case "events": self = .events
+            case "classes": self = .classes
             default: return nil
             }
         case 2 where segments[0] == "arenas":
@@ -38,8 +42,11 @@ enum Route: Equatable {
             case "reset": self = .reset(segments[1])
             case "checkpoints": self = .checkpoints(segments[1])
             case "rewind": self = .rewind(segments[1])
+            case "generations": self = .generations(segments[1])
             default: return nil
             }
+        case 3 where segments == ["debug", "pprof", "allocs"]:
+            self = .allocationProfile
         case 4 where segments[0] == "arenas" && segments[2] == "blobs":
             self = .blob(segments[1], segments[3])
         default:
@@ -51,9 +58,9 @@ enum Route: Equatable {
     var arenaName: String? {
         switch self {
         case .arena(let name), .arenaEvents(let name), .allocations(let name), .blobs(let name), .blob(let name, _),
-            .reset(let name), .checkpoints(let name), .rewind(let name):
+            .reset(let name), .checkpoints(let name), .rewind(let name), .generations(let name):
             name
-        case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events:
+        case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events, .classes, .allocationProfile:
             nil
         }
     }
@@ -61,7 +68,8 @@ enum Route: Equatable {
     /// Methods this route answers; HEAD is allowed wherever GET is.
     var methods: [HTTPMethod] {
         switch self {
-        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events: [.get, .head]
+        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events, .generations, .classes, .allocationProfile:
+            [.get, .head]
         case .arenas: [.get, .head, .post]
         case .arena: [.get, .head, .delete]
         case .allocations, .blobs, .reset, .checkpoints, .rewind, .resetAll: [.post]
@@ -88,6 +96,9 @@ enum Route: Equatable {
         case .rewind: 11
         case .resetAll: 12
         case .events: 13
+        case .generations: 14
+        case .classes: 15
+        case .allocationProfile: 16
         }
     }
 
@@ -95,7 +106,8 @@ enum Route: Equatable {
     static let labels = [
         "/", "/healthz", "/metrics", "/arenas", "/arenas/{name}", "/arenas/{name}/events",
         "/arenas/{name}/allocations", "/arenas/{name}/blobs", "/arenas/{name}/blobs/{id}", "/arenas/{name}/reset",
-        "/arenas/{name}/checkpoints", "/arenas/{name}/rewind", "/reset", "/events", unmatchedLabel,
+        "/arenas/{name}/checkpoints", "/arenas/{name}/rewind", "/reset", "/events", "/arenas/{name}/generations",
+        "/classes", "/debug/pprof/allocs", unmatchedLabel,
     ]
 
     /// The label of requests no route serves (and of refusals whose path is unreadable).

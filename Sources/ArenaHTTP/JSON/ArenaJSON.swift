@@ -27,6 +27,8 @@ enum ArenaJSON {
             json.field("generation", arena.stats.generation)
             json.key("stats")
             write(arena.stats, traceOverwritten: arena.traceOverwritten, to: &json)
+            json.key("last_generation")
+            if let last = arena.lastGeneration { write(last, to: &json) } else { json.null() }
         }
     }
 
@@ -67,6 +69,7 @@ enum ArenaJSON {
             json.field("end", event.end)
             json.field("generation", event.generation)
             json.field("time_unix_ns", event.timestamp)
+            if event.kind == .allocation { json.field("site", event.site.description) }
             json.field("text", event.description)
         }
     }
@@ -92,6 +95,23 @@ enum ArenaJSON {
             json.field("arena", result.name)
             json.field("released_bytes", result.releasedBytes)
             json.field("generation", result.generation)
+        }
+    }
+
+    /// One generation's summary (`GenerationSummary`).
+    static func write(_ summary: GenerationSummary, to json: inout JSONWriter) {
+        json.object { json in
+            json.field("generation", summary.generation)
+            json.field("peak_bytes", summary.peakBytes)
+            json.field("limit_bytes", summary.limitBytes)
+            json.field("allocations", summary.allocations)
+            json.field("allocated_bytes", summary.allocatedBytes)
+            json.field("padding_bytes", summary.paddingBytes)
+            json.field("failed_allocations", summary.failedAllocations)
+            json.field("started_at", iso8601(summary.startedAt))
+            json.field("ended_at", iso8601(summary.endedAt))
+            json.field("duration_ns", summary.durationNanoseconds)
+            json.field("ended_by", summary.ending.rawValue)
         }
     }
 

@@ -68,6 +68,7 @@ public final class ArenaHTTPServer: Sendable {
                 metrics: api.requestMetrics,
                 log: configuration.logRequests ? log : nil))
         api.openConnections.connect(http)
+        registry.generationObserver = api.scopeMetrics
     }
 
     /// Binds the listening socket and starts serving. A server starts at most once.

@@ -10,7 +10,18 @@ extension ArenaAPI {
         let size = try body.integer("size")
         let sizes = try body.integers("sizes")
         let alignment = try body.integer("align") ?? 8
+        let siteName = try body.string("site") ?? request.headers["X-Arena-Site"]
         try body.rejectUnknownFields()
+        // Allocations without a site are all one site, `(unknown)`; a named one is bounded in length and in
+        // number per arena (`TraceRing.site(named:)`).
+        var site = AllocationSite.unknown
+        if let siteName, let ring = entry.arena.trace {
+            do {
+                site = try ring.site(named: siteName)
+            } catch {
+                throw APIError(error)
+            }
+        }
         try Self.checkAlignment(alignment, field: "field 'align'")
         let requested: [Int]
         switch (size, sizes) {
@@ -36,7 +47,8 @@ extension ArenaAPI {
         made.reserveCapacity(requested.count)
         for byteCount in requested {
             do {
-                made.append(AllocationRecord(try entry.arena.allocation(byteCount: byteCount, alignment: alignment)))
+                made.append(
+                    AllocationRecord(try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)))
             } catch {
                 classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
                 var failure = APIError(error)

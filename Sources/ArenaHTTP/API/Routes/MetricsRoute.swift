@@ -5,6 +5,7 @@ extension ArenaAPI {
     func metrics(_ request: HTTPRequest) -> HTTPResponse {
         var out = PrometheusText()
         classMetrics.render(registry: registry, into: &out)
+        scopeMetrics.render(into: &out)
         requestMetrics.render(into: &out, openConnections: openConnections.value)
         ProcessMetrics.render(into: &out)
         var response = HTTPResponse(status: .ok, body: .bytes(out.bytes))
