@@ -45,7 +45,8 @@ final class TestClient: Sendable {
     /// The API behind the server (nil for a daemon process), for tests that look inside.
     let api: ArenaAPI?
     private let server: ArenaHTTPServer?
-    private let port: UInt16
+    /// The live server's port (0 in process).
+    let port: UInt16
     /// Idle keep-alive connections, reused by `send`; one per concurrent caller.
     private let connections = Mutex<[RawHTTPConnection]>([])
 
