@@ -68,7 +68,9 @@ public final class Arena<Mode: ArenaSharing>: BumpAllocator {
 
     /// Like `allocate(byteCount:alignment:)`, recorded at `site` (a named site, e.g. from `TraceRing.site(named:)`).
     @inlinable @inline(__always)
-    public func allocate(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError)
+    public func allocate(
+        byteCount: Int, alignment: Int, site: AllocationSite
+    ) throws(ArenaError)
         -> UnsafeMutableRawPointer
     {
         try storage.allocate(byteCount: byteCount, alignment: alignment, shared: Mode.isShared, site: site)

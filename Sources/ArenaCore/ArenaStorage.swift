@@ -158,7 +158,9 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The pointer-only allocation both arena types expose as `allocate(byteCount:alignment:)`.
     @inlinable @inline(__always)
-    func allocate(byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite) throws(ArenaError)
+    func allocate(
+        byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite
+    ) throws(ArenaError)
         -> UnsafeMutableRawPointer
     {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)
@@ -173,7 +175,9 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The allocation with its position, for callers that report offsets.
     @inlinable @inline(__always)
-    func allocation(byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite) throws(ArenaError)
+    func allocation(
+        byteCount: Int, alignment: Int, shared: Bool, site: AllocationSite
+    ) throws(ArenaError)
         -> Allocation
     {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)

@@ -80,7 +80,8 @@ extension BumpAllocator {
     public func copy(
         bytes: UnsafeRawBufferPointer, alignment: Int = 1, file: StaticString = #fileID, line: UInt = #line
     ) throws(ArenaError) -> UnsafeMutableRawBufferPointer {
-        let raw = try allocate(byteCount: bytes.count, alignment: alignment, site: AllocationSite(file: file, line: line))
+        let raw = try allocate(
+            byteCount: bytes.count, alignment: alignment, site: AllocationSite(file: file, line: line))
         if let source = bytes.baseAddress {
             // Safe: `raw` has room for `bytes.count` bytes and a fresh allocation cannot overlap `bytes`... unless
             // `bytes` points into this arena at released memory, which memmove semantics also cover.

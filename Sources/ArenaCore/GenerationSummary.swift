@@ -42,7 +42,8 @@ public struct GenerationSummary: Hashable, Sendable {
     public let ending: Ending
 
     public init(
-        generation: UInt64, peakBytes: Int, limitBytes: Int, allocations: UInt64, allocatedBytes: Int, paddingBytes: Int,
+        generation: UInt64, peakBytes: Int, limitBytes: Int, allocations: UInt64, allocatedBytes: Int,
+        paddingBytes: Int,
         failedAllocations: UInt64, startedAt: UInt64, endedAt: UInt64, ending: Ending
     ) {
         self.generation = generation

@@ -123,9 +123,10 @@ public final class TraceRing: @unchecked Sendable {
         let result: Result<UInt, ArenaError> = siteNames.withLock { names in
             if let address = names[name] { return .success(address) }
             guard names.count < Self.maxSites else {
-                return .failure(ArenaError(
-                    code: .tooManySites,
-                    message: "the ring already records \(Self.maxSites) named sites; reuse one of them"))
+                return .failure(
+                    ArenaError(
+                        code: .tooManySites,
+                        message: "the ring already records \(Self.maxSites) named sites; reuse one of them"))
             }
             // Safe: room for the bytes and a NUL; written once here, read by events, freed in deinit.
             let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: UInt8.self)

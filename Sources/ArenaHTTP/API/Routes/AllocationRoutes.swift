@@ -48,7 +48,8 @@ extension ArenaAPI {
         for byteCount in requested {
             do {
                 made.append(
-                    AllocationRecord(try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)))
+                    AllocationRecord(try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site))
+                )
             } catch {
                 classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
                 var failure = APIError(error)

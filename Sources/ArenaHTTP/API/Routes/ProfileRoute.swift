@@ -27,9 +27,10 @@ extension ArenaAPI {
         var response: HTTPResponse
         if let seconds {
             // Where each ring stands now: the window's profile is what comes after.
-            let start = Dictionary(uniqueKeysWithValues: arenas.compactMap { entry in
-                entry.arena.trace.map { (ObjectIdentifier(entry), $0.lastSequence) }
-            })
+            let start = Dictionary(
+                uniqueKeysWithValues: arenas.compactMap { entry in
+                    entry.arena.trace.map { (ObjectIdentifier(entry), $0.lastSequence) }
+                })
             let window = ProfileWindow(
                 registry: registry, scope: scope, start: start, seconds: seconds, startedAt: WallClock.now())
             response = HTTPResponse(status: .ok, body: .stream(window))
@@ -37,7 +38,9 @@ extension ArenaAPI {
             var profile = AllocationProfile()
             for entry in arenas {
                 guard let ring = entry.arena.trace else { continue }
-                for event in ring.events(after: 0) { profile.add(event, arena: entry.name, arenaClass: entry.arenaClass) }
+                for event in ring.events(after: 0) {
+                    profile.add(event, arena: entry.name, arenaClass: entry.arenaClass)
+                }
             }
             let now = WallClock.now()
             response = HTTPResponse(
@@ -102,8 +105,10 @@ final class ProfileWindow: HTTPBodyStream, @unchecked Sendable {
     private let startedAt: UInt64
     private let state = Mutex(State())
 
-    init(registry: ArenaRegistry, scope: ProfileScope, start: [ObjectIdentifier: UInt64], seconds: Int,
-         startedAt: UInt64) {
+    init(
+        registry: ArenaRegistry, scope: ProfileScope, start: [ObjectIdentifier: UInt64], seconds: Int,
+        startedAt: UInt64
+    ) {
         self.registry = registry
         self.scope = scope
         self.start = start
