@@ -48,7 +48,8 @@ import Testing
         #expect(configuration.trace.ringCapacity == 4096)
         #expect(configuration.listen.allowedHosts == [])
         #expect(
-            configuration.auth == Configuration.Auth(token: nil, tokenFile: nil, protectReads: false, allowedOrigins: []))
+            configuration.auth
+                == Configuration.Auth(token: nil, tokenFile: nil, protectReads: false, allowedOrigins: []))
         #expect(configuration.arenas.map(\.name) == ["request", "frame", "scratch"])
         #expect(configuration.arenas.map(\.arenaClass) == ["request", "frame", "scratch"])
         #expect(configuration.arenas[0].policy == .fixed(capacity: 64 << 10))
