@@ -338,7 +338,9 @@ import Testing
 
     @Test(arguments: Transport.allCases) func rewindNeedsAJSONBody(_ transport: Transport) throws {
         let api = try TestClient(transport)
-        expectError(api.post("/arenas/request/rewind"), status: 400, code: "bad_json")
+        expectError(api.post("/arenas/request/rewind", json: ""), status: 400, code: "bad_json", mentions: ["empty"])
+        // Without a Content-Type it is not read at all (it was 400 bad_json before the edge hardening).
+        expectError(api.post("/arenas/request/rewind"), status: 415, code: "unsupported_media_type")
         expectError(api.post("/arenas/request/rewind", json: "1"), status: 400, code: "bad_json")
         expectError(
             api.post(

@@ -179,7 +179,7 @@ import Testing
             $0.limits.maxArenaBytes = 1 << 31
             $0.limits.maxTotalBytes = 1 << 32
         }
-        try api.createArena(#"{"name":"big","policy":"growing","initial_chunk":"4KiB","limit":"2GiB"}"#)
+        try api.createArena(#"{"name":"big","class":"big","policy":"growing","initial_chunk":"4KiB","limit":"2GiB"}"#)
         // Only the size counts: a growing arena maps the chunk lazily, so this stays cheap.
         try api.allocate("big", #"{"size":1073741825,"align":1}"#)
         let metrics = try api.metrics()

@@ -30,7 +30,7 @@ import Testing
         let arenas = try #require(json["arenas"]?.array)
         #expect(arenas.compactMap { $0["name"]?.string } == ["frame", "request", "scratch"])
         #expect(json["count"]?.int == 3)
-        #expect(json["reserved_bytes"]?.int == (64 << 10) + (16 << 20) + (1 << 20))
+        #expect(json["reserved_bytes"]?.int == declaredReservedBytes)
         #expect(json["max_total_bytes"]?.int == 1 << 30)
         #expect(json["max_arenas"]?.int == 1024)
         for arena in arenas {

@@ -22,7 +22,7 @@ import Glibc
         #expect(object["message"]?.string == "no route for GET /no/such/route")
 
         #expect(daemon.stop(signal: SIGTERM) == .exited(0))
-        #expect(daemon.stderr.text.contains("arena-server listening on http://127.0.0.1:\(daemon.port)"))
+        #expect(daemon.stderr.text.contains("arena-server: listening on http://127.0.0.1:\(daemon.port)"))
         #expect(daemon.stderr.text.contains("arena-server: received SIGTERM, stopping"))
         #expect(daemon.stderr.text.contains("GET /healthz 200 3 "), "one log line per request")
         #expect(daemon.stderr.text.contains("GET /no/such/route 404 "))

@@ -34,25 +34,38 @@ final class RawHTTPConnection: @unchecked Sendable {
     let socketFD: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects; every read gives up after `timeoutSeconds` without data.
-    init(port: UInt16, timeoutSeconds: Int = 10) throws {
+    /// Connects from `source` (another loopback address, e.g. `127.0.0.2`, is another client to the server's
+    /// per-client limit), or from the address the kernel picks; every read gives up after `timeoutSeconds`
+    /// without data.
+    init(port: UInt16, timeoutSeconds: Int = 10, from source: String? = nil) throws {
         socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            try Self.attach(socketFD, to: source, port: 0, "bind to \(source)") { bind($0, $1, $2) }
+        }
+        try Self.attach(socketFD, to: "127.0.0.1", port: port, "connect to 127.0.0.1:\(port)") { connect($0, $1, $2) }
+    }
+
+    /// `operation` (bind or connect) of `socketFD` to `host`:`port`; on failure the socket is closed.
+    private static func attach(
+        _ socketFD: Int32, to host: String, port: UInt16, _ what: String,
+        _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+    ) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
+        address.sin_addr.s_addr = inet_addr(host)
+        let succeeded = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                operation(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard connected else {
+        guard succeeded else {
             let code = errno
             close(socketFD)
-            throw Failure(description: "connect to 127.0.0.1:\(port): errno \(code)")
+            throw Failure(description: "\(what): errno \(code)")
         }
     }
 
@@ -86,6 +99,21 @@ final class RawHTTPConnection: @unchecked Sendable {
         while try fill() {}
         defer { buffer = [] }
         return buffer
+    }
+
+    /// Every byte still to come, and whether the server closed the connection (an end of stream or a reset)
+    /// rather than a read timing out first.
+    func readUntilClosed() -> (bytes: [UInt8], closed: Bool) {
+        defer { buffer = [] }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(socketFD, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                buffer.append(contentsOf: chunk[0..<count])
+            } else {
+                return (buffer, count == 0 || errno == ECONNRESET)
+            }
+        }
     }
 
     /// One response: status line, headers, and a body framed by Content-Length or chunked encoding (none for

@@ -45,7 +45,7 @@ final class TestClient: Sendable {
     /// The API behind the server (nil for a daemon process), for tests that look inside.
     let api: ArenaAPI?
     private let server: ArenaHTTPServer?
-    /// The live server's port (0 in process).
+    /// The port a live server listens on (for raw connections beside the client); 0 in process.
     let port: UInt16
     /// Idle keep-alive connections, reused by `send`; one per concurrent caller.
     private let connections = Mutex<[RawHTTPConnection]>([])
@@ -76,12 +76,17 @@ final class TestClient: Sendable {
         self.port = port
     }
 
-    deinit { server?.stop() }
+    deinit {
+        // The client leaves first: a server stopping waits (up to limits.shutdown_grace_seconds) for open
+        // connections, idle keep-alive ones included, so the pool is closed before it stops.
+        connections.withLock { $0.removeAll() }
+        server?.stop()
+    }
 
     /// Sends `method target`, where `target` may carry a query string (`/events?since=3&format=text`), exactly as
-    /// given (no encoding is added). A `chunked` body goes out with `Transfer-Encoding: chunked` (live only; in
-    /// process the body is simply the bytes). A live request that fails at the socket records an issue and
-    /// returns 599.
+    /// given (no encoding is added). Live requests carry `Host: 127.0.0.1:PORT` unless `headers` give a `Host`.
+    /// A `chunked` body goes out with `Transfer-Encoding: chunked` (live only; in process the body is simply the
+    /// bytes). A live request that fails at the socket records an issue and returns 599.
     func send(
         _ method: HTTPMethod, _ target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
         chunked: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
@@ -144,7 +149,8 @@ final class TestClient: Sendable {
     )
         throws -> TestResponse
     {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\n"
+        if headers["Host"] == nil { head += "Host: 127.0.0.1:\(port)\r\n" }
         for field in headers { head += "\(field.name): \(field.value)\r\n" }
         if chunked {
             head += "Transfer-Encoding: chunked\r\n"

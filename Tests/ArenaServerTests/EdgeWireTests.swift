@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import ArenaHTTP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bytes on the wire that a proxy, a log reader or the server could each read their own way, over raw sockets to
+/// a live server: every leniency is refused with one JSON response and `Connection: close`, nothing that changes
+/// a request's meaning reaches the API, and nothing a client sends can forge a line of the daemon's log.
+@Suite struct EdgeWireTests {
+    /// `HostileRequest.smuggling`: refused before the API, so the reset in each of them is not done, and counted
+    /// in `http_requests_total` like any other exchange.
+    @Test(arguments: HostileRequest.smuggling)
+    func smugglingLeniencyIsRefusedWithOneJSONResponse(_ row: HostileRequest) throws {
+        let client = try TestClient(.live)
+        let exchange = try WireExchange(row.bytes, port: client.port)
+        exchange.expect(row)
+        #expect(try client.arena("request")["generation"]?.int == 0, "the reset was not done")
+        let counted = {
+            try client.metrics().samples(named: "http_requests_total")
+                .filter { $0.labels["code"] == String(row.status) }.reduce(0) { $0 + $1.value }
+        }
+        #expect(try eventually { try counted() == 1 })
+    }
+
+    /// `HostileRequest.refusedByLibmicrohttpd`: answered by libmicrohttpd itself (documented, not fixed): the
+    /// status is right, the connection closes, and the server goes on serving.
+    @Test(arguments: HostileRequest.refusedByLibmicrohttpd)
+    func libmicrohttpdRefusalsHaveTheRightStatusAndClose(_ row: HostileRequest) throws {
+        let client = try TestClient(.live)
+        try WireExchange(row.bytes, port: client.port).expect(row)
+        #expect(try client.arena("request")["generation"]?.int == 0)
+        #expect(client.get("/healthz").status == .ok)
+    }
+
+    /// libmicrohttpd ends the method and the target at their first NUL (it measures them with `strlen`), so
+    /// `POST\0 /x` reached the API as `POST /x` and `/reset\0.css` as `/reset`, while a proxy in front reads an
+    /// unknown method, or a path ending in `.css` (cached, or let through as a static file). The NUL in the middle
+    /// of a method (`PO\0ST`, in `HostileRequest.smuggling`) was caught; these were not, before or after the edge
+    /// hardening: the victim arena was reset or deleted.
+    @Test(
+        arguments: [
+            ("NUL at the end of the method", "POST\0 /arenas/victim/reset", "bad_method"),
+            ("NULs at the end of the method", "DELETE\0\0 /arenas/victim", "bad_method"),
+            ("NUL in the target", "POST /arenas/victim/reset\0.css", "bad_target"),
+            ("NUL in the target before more path", "DELETE /arenas/victim\0/../keep", "bad_target"),
+        ])
+    func aNULCannotChangeWhatARequestDoes(_ example: (name: String, requestLine: String, code: String)) throws {
+        let client = try TestClient(.live)
+        try client.createArena(#"{"name":"victim","capacity":64}"#)
+        try client.allocate("victim", #"{"size":16}"#)
+        let bytes = Array("\(example.requestLine) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let row = HostileRequest(example.name, bytes, 400, .json(example.code))
+        try WireExchange(bytes, port: client.port).expect(row)
+        let victim = try client.arena("victim")
+        #expect(victim["generation"]?.int == 0, "\(example.name): not reset")
+        #expect(victim["stats"]?["used_bytes"]?.int == 16)
+    }
+
+    /// The daemon's standard error, line by line: the banner and notices start `arena-server: `, request lines a
+    /// method and a path, and nothing a client sent can start a line of its own.
+    @Test func nothingAClientSendsCanForgeALogLine() throws {
+        let daemon = try LiveDaemon()
+        // A method with a NUL: refused, and logged with the NUL escaped, not as the request `GE` that
+        // libmicrohttpd's C string suggests (both before and after the edge hardening it was logged as `GE`).
+        let nul = try WireExchange(Array("GE\0T /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8), port: daemon.port)
+        nul.expect(HostileRequest("GE\\0T", [], 400, .json("bad_method")))
+        // A %0a and a %0d in the path: whether the log shows the path as sent or decoded (then escaped), the
+        // request is one line.
+        let forged = "arena-server: received SIGTERM, stopping"
+        let forgery = TestClient(port: daemon.port).get(
+            "/x%0a\(forged.replacingOccurrences(of: " ", with: "%20"))%0d%0aGET%20/healthz%20200%203%201us")
+        #expect(forgery.status == .notFound)
+        #expect(eventually { daemon.stderr.text.contains(" 404 ") })
+        let lines = daemon.stderr.text.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("GET /x") && $0.contains("1us 404 ") }, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix(forged) }, "a forged line: \(lines)")
+        #expect(!lines.contains { $0.hasPrefix("GET /healthz 200 3 1us") })
+        #expect(lines.contains { $0.hasPrefix("GE") && $0.contains("/healthz 400 ") }, "the refusal is logged")
+        #expect(!lines.contains { $0.hasPrefix("GE /healthz") }, "logged as the method GE: \(lines)")
+        for line in lines {
+            let isNotice = line.hasPrefix("arena-server: ")
+            let words = line.split(separator: " ")
+            let isRequest = words.count >= 5 && words[1].hasPrefix("/") && line.hasSuffix("us")
+            #expect(isNotice || isRequest, "a line that is neither a notice nor a request: \(line)")
+        }
+        #expect(daemon.stop() == .exited(0))
+    }
+
+    /// libmicrohttpd's own messages (two for every malformed `Content-Length`) reach standard error through the
+    /// server log, at most 20 a second; the first of a new second counts the ones dropped. Before, libmicrohttpd
+    /// printed every one of them itself, unescaped and unprefixed.
+    @Test func libmicrohttpdMessagesAreRateLimited() throws {
+        let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
+        let bad = Array("POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n".utf8)
+        let start = ContinuousClock.now
+        for _ in 0..<60 { _ = try WireExchange(bad, port: daemon.port) }
+        let seconds = Int((ContinuousClock.now - start).components.seconds)
+        let messages = {
+            daemon.stderr.text.split(separator: "\n").filter { $0.hasPrefix("arena-server: libmicrohttpd: ") }
+        }
+        let burst = messages().count
+        print("EdgeWire: 120 libmicrohttpd messages in \(seconds + 1) s reached the log as \(burst) lines")
+        #expect(burst > 0 && burst <= 20 * (seconds + 2), "\(burst) messages for 120 in \(seconds + 1) s")
+        // A second later, the next message says how many were dropped.
+        #expect(
+            eventually {
+                _ = try? WireExchange(bad, port: daemon.port)
+                return messages().contains { $0.hasSuffix("more messages dropped") }
+            })
+        #expect(daemon.stop() == .exited(0))
+    }
+}
