@@ -44,7 +44,10 @@ import Testing
         #expect(json["next"]?.int == 1)
         #expect(json["missed"]?.int == 0)
         let event = try #require(json["events"]?[0])
-        #expect(event.keys == ["seq", "kind", "size", "align", "start", "end", "generation", "time_unix_ns", "text"])
+        #expect(
+            event.keys == [
+                "seq", "kind", "size", "align", "start", "end", "generation", "time_unix_ns", "site", "text",
+            ])
         #expect(event["seq"]?.int == 1)
         #expect(event["kind"]?.string == "allocation")
         #expect(event["size"]?.int == 16)

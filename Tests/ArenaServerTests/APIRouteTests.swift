@@ -52,7 +52,7 @@ import Testing
         #expect(
             arena.keys == [
                 "name", "class", "policy", "capacity", "trace", "trace_capacity", "pinned",
-                "ttl_seconds", "created_at", "generation", "stats",
+                "ttl_seconds", "created_at", "generation", "last_generation", "stats",
             ])
         #expect(arena["name"]?.string == "request")
         #expect(arena["class"]?.string == "request")

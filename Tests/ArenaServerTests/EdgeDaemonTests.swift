@@ -47,9 +47,10 @@ import Glibc
         #expect(upload.readUntilClosed().closed)
     }
 
-    /// Keep-alive connections that send a request after SIGTERM are answered 503 `shutting_down` with
-    /// `Connection: close`, and the daemon exits 0 as soon as they are gone. Before, a request in that window was
-    /// still served (the reset done, answered 200 with `Connection: close`).
+    /// Keep-alive connections whose next request has begun (its request line is in) when SIGTERM comes are
+    /// answered 503 `shutting_down` with `Connection: close` once the head is complete, and the daemon exits 0 as
+    /// soon as they are gone. Before, such a request was still served (the reset done, answered 200 with
+    /// `Connection: close`).
     @Test func requestsDuringTheGraceAre503ShuttingDown() throws {
         let daemon = try LiveDaemon(
             configuration: #"{ "log_requests": false, "limits": { "shutdown_grace_seconds": 5 } }"#)
@@ -58,10 +59,11 @@ import Glibc
             try connection.send(Self.healthz)
             let response = try connection.readResponse()
             #expect(response.status == 200 && response.header("connection") == nil, "kept alive")
+            try connection.send("POST /arenas/request/reset HTTP/1.1\r\n")
         }
         let start = terminate(daemon)
         for connection in connections {
-            try connection.send("POST /arenas/request/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try connection.send("Host: 127.0.0.1\r\n\r\n")
             let response = try connection.readResponse()
             #expect(response.status == 503)
             #expect(response.header("connection") == "close")
@@ -73,6 +75,25 @@ import Glibc
         print("EdgeDaemon: exit after the last keep-alive client left: \(time.milliseconds) ms (grace 5 s)")
         #expect(time < .seconds(4), "the daemon waits for connections, not for the whole grace: \(time)")
         #expect(!daemon.stderr.text.contains("POST /arenas/request/reset 200"))
+    }
+
+    /// A keep-alive connection that stays idle does not hold the exit for the grace: the stop closes it, without
+    /// an answer, once it has been quiet for 100 ms (as Go's `Server.Shutdown` and nginx close idle connections).
+    /// Before, one idle client kept the daemon running for the whole grace (2.01 s with the default).
+    @Test func anIdleKeepAliveConnectionDoesNotHoldTheExit() throws {
+        let daemon = try LiveDaemon(
+            configuration: #"{ "log_requests": false, "limits": { "shutdown_grace_seconds": 5 } }"#)
+        let idle = try RawHTTPConnection(port: daemon.port)
+        try idle.send(Self.healthz)
+        #expect(try idle.readResponse().header("connection") == nil, "kept alive")
+        let start = ContinuousClock.now
+        let exit = daemon.stop(signal: SIGTERM, timeout: .seconds(6))
+        let time = ContinuousClock.now - start
+        print("EdgeDaemon: exit with one idle keep-alive client after \(time.milliseconds) ms (grace 5 s)")
+        #expect(exit == .exited(0))
+        #expect(time < .seconds(1), "exit after \(time)")
+        let (bytes, closed) = idle.readUntilClosed()
+        #expect(closed && bytes.isEmpty, "closed without an answer: \(String(decoding: bytes, as: UTF8.self))")
     }
 
     /// Clients busy on keep-alive connections when SIGTERM comes each get an answer to every request they sent:

@@ -31,6 +31,8 @@ final class ConnectionState: Sendable {
     private let phaseStart: Atomic<UInt64>
     /// The current request's line has arrived: a timeout then answers 408 instead of closing silently.
     let requestLineSeen = Atomic<Bool>(false)
+    /// Body bytes received since the phase began (counted in `receivingBody`): how fast an upload is arriving.
+    private let bodyBytes = Atomic<Int>(0)
     /// Set once the watchdog ended the connection (or evicted it); nothing acts twice.
     let ended = Atomic<Bool>(false)
     /// What the current request is, for the 408's exchange record (method is empty until the head arrived).
@@ -47,7 +49,19 @@ final class ConnectionState: Sendable {
 
     func enter(_ phase: Phase, at now: UInt64) {
         phaseStart.store(now, ordering: .relaxed)
+        bodyBytes.store(0, ordering: .relaxed)
         phaseValue.store(phase.rawValue, ordering: .releasing)
+    }
+
+    /// `count` more bytes of the body arrived.
+    func received(_ count: Int) {
+        bodyBytes.add(count, ordering: .relaxed)
+    }
+
+    /// Bytes a second the body has arrived at so far (`now` on the monotonic clock).
+    func bodyRate(at now: UInt64) -> Double {
+        let elapsed = max(1, now &- phaseStartedAt)
+        return Double(bodyBytes.load(ordering: .relaxed)) * 1e9 / Double(elapsed)
     }
 
     /// The request line of a new request arrived.
@@ -103,9 +117,15 @@ final class ConnectionWatchdog: @unchecked Sendable {
     }
 
     static let checkIntervalNanoseconds: UInt64 = 250_000_000
-    /// Under pressure, a connection that has waited this long for its head, or for the rest of its body, is the
-    /// first to lose its slot to a new one.
+    /// Under pressure, a connection that has waited this long for its head is the first to lose its slot to a
+    /// new one.
     static let graceNanoseconds: UInt64 = 100_000_000
+    /// Under pressure, an upload arriving slower than this (bytes a second) is the next to lose its slot, however
+    /// young: a client that sends its body at once is far above it, one that dribbles a byte at a time far below.
+    static let slowBodyBytesPerSecond: Double = 64 * 1024
+    /// ...once its head has been in for this long (a client may send its body a moment after its head, or wait
+    /// for a `100 Continue`).
+    static let bodyStartNanoseconds: UInt64 = 1_000_000
 
     let limits: Limits
     private let connections = Mutex<[UInt64: ConnectionState]>([:])
@@ -137,18 +157,25 @@ final class ConnectionWatchdog: @unchecked Sendable {
             table[state.serial] = state
             if table.count > limits.maxConnections {
                 // Who gives up its slot, in order: a connection that has waited over 100 ms for a request head
-                // (idle, or dribbling one); a body that has been arriving for over 100 ms; any connection still
-                // waiting for a head. A connection younger than that is usually a client about to send its
-                // request at once, like this new one.
+                // (idle, or dribbling one); the slowest upload arriving below 64 KiB/s, however young (attackers
+                // that reconnect at once stay young); any connection still waiting for a head. A connection
+                // younger than that is usually a client about to send its request at once, like this new one.
                 let now = MonotonicClock.nanoseconds()
                 let candidates = table.values.filter { $0 !== state && !$0.ended.load(ordering: .relaxed) }
                 func oldest(_ phase: ConnectionState.Phase, waitedOver minimum: UInt64) -> ConnectionState? {
                     candidates.filter { $0.phase == phase && now &- $0.phaseStartedAt > minimum }
                         .min { $0.phaseStartedAt < $1.phaseStartedAt }
                 }
+                func slowestBody() -> ConnectionState? {
+                    candidates.lazy
+                        .filter { $0.phase == .receivingBody && now &- $0.phaseStartedAt > Self.bodyStartNanoseconds }
+                        .map { (state: $0, rate: $0.bodyRate(at: now)) }
+                        .filter { $0.rate < Self.slowBodyBytesPerSecond }
+                        .min { $0.rate < $1.rate }?.state
+                }
                 if let idle = oldest(.awaitingHead, waitedOver: Self.graceNanoseconds) {
                     end(idle, .evicted, answering: false)
-                } else if let slowBody = oldest(.receivingBody, waitedOver: Self.graceNanoseconds) {
+                } else if let slowBody = slowestBody() {
                     end(slowBody, .evictedBody, answering: true)
                 } else if let young = oldest(.awaitingHead, waitedOver: 0) {
                     end(young, .evicted, answering: false)
@@ -161,6 +188,22 @@ final class ConnectionWatchdog: @unchecked Sendable {
         }
         if wasEmpty { wake.signal() }
         return state
+    }
+
+    /// While the server stops: closes, without an answer, every connection that has waited over `quiet`
+    /// nanoseconds for a request head without starting one (an idle keep-alive connection), so that it does not
+    /// hold the stop for the whole grace. A client that sends its next request at once still gets its answer
+    /// (a 503 `shutting_down`).
+    func closeIdle(quietFor quiet: UInt64) {
+        let now = MonotonicClock.nanoseconds()
+        connections.withLock { table in
+            for state in table.values
+            where state.phase == .awaitingHead && !state.requestLineSeen.load(ordering: .relaxed)
+                && now &- state.phaseStartedAt > quiet
+            {
+                end(state, .evicted, answering: false)
+            }
+        }
     }
 
     /// A connection closed (before libmicrohttpd closes its socket).

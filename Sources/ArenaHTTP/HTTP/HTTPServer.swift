@@ -126,12 +126,15 @@ final class HTTPServer: Sendable {
         suspendedConnections.resumeAll()
 
         // Every response from now on says `Connection: close` and every new request is answered 503, so busy
-        // clients learn how their last request ended and close; wait for that (or the grace period), then close
-        // what is left (idle keep-alive connections, stalled uploads).
+        // clients learn how their last request ended and close; connections that stay idle are closed once quiet
+        // for 100 ms. Wait for that (or the grace period), then close what is left (stalled uploads).
         let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, options.shutdownGracePeriodSeconds) * 1e9)
+        var waited = 0
         while (requestsInFlight.load(ordering: .sequentiallyConsistent) > 0 || chttpd_open_connections(daemon) > 0)
             && MonotonicClock.nanoseconds() < deadline
         {
+            if waited % 10 == 0 { watchdog.closeIdle(quietFor: ConnectionWatchdog.graceNanoseconds) }
+            waited += 1
             usleep(1_000)
         }
         MHD_stop_daemon(daemon)
@@ -198,10 +201,12 @@ final class HTTPServer: Sendable {
     func beginRequest(target: UnsafePointer<CChar>?, connection: OpaquePointer?) -> UnsafeMutableRawPointer {
         let parsed: Result<RequestTarget, RequestTarget.Problem>
         var rawPath = ""
+        var targetLength = 0
         if let target {
             // Safe: libmicrohttpd hands the raw target NUL-terminated (it ends the target at the space before the
             // HTTP version), valid during this call; it is copied here.
             let bytes = UnsafeRawBufferPointer(start: target, count: strlen(target))
+            targetLength = bytes.count
             parsed = Result { () throws(RequestTarget.Problem) in try RequestTarget(parsing: bytes) }
             rawPath =
                 (try? parsed.get().path)
@@ -211,7 +216,7 @@ final class HTTPServer: Sendable {
         }
         let state = RequestState(
             startNanoseconds: MonotonicClock.nanoseconds(), target: parsed, rawPath: rawPath,
-            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0,
+            targetAddress: target.map { UInt(bitPattern: $0) } ?? 0, targetLength: targetLength,
             connection: connection.flatMap(Self.connectionState))
         state.connection?.requestLine(path: rawPath)
         requestsInFlight.add(1, ordering: .relaxed)
@@ -242,6 +247,7 @@ final class HTTPServer: Sendable {
 
         let size = uploadDataSize.pointee
         if size > 0 {
+            state.connection?.received(size)
             if !state.bodyTooLarge {
                 if state.body.count + size > options.maxBodyBytes {
                     state.bodyTooLarge = true
@@ -280,11 +286,20 @@ final class HTTPServer: Sendable {
     ) -> MHD_Result {
         let collected = RequestFields.collect(from: connection)
         state.headers = collected.headers
-        state.method = HTTPMethod(cString: method)
+        let hidden = hiddenRequestLineBytes(method: method, version: version, state)
+        if let sentMethod = hidden.method {
+            state.method = HTTPMethod(rawValue: String(decoding: sentMethod, as: UTF8.self))
+        } else {
+            state.method = HTTPMethod(cString: method)
+        }
+        if hidden.inTarget {
+            state.rawPath += "\u{0}..."
+            state.target = .failure(RequestTarget.Problem(reason: "the target holds a NUL byte"))
+        }
         state.connection?.head(method: state.method.rawValue)
         let rejection: HTTPRejection? = {
             if stopping.load(ordering: .relaxed) { return .shuttingDown }
-            if methodHasNUL(method, state) { return .badMethod }
+            if hidden.method != nil { return .badMethod }
             if case .failure(let problem) = state.target { return .badTarget(reason: problem.reason) }
             if let index = collected.hiddenBytesAfter {
                 let name = Array(state.headers)[index].name
@@ -332,17 +347,41 @@ final class HTTPServer: Sendable {
             closeConnection: true)
     }
 
-    /// Whether the method token had a NUL byte: libmicrohttpd ends the method where the space before the target
-    /// was, so between the end of the C string and the target there may be only NULs and spaces.
-    private func methodHasNUL(_ method: UnsafePointer<CChar>, _ state: RequestState) -> Bool {
-        let end = UInt(bitPattern: method) + UInt(strlen(method))
-        guard state.targetAddress > end, state.targetAddress - end < 4096 else { return false }
-        // Safe: both pointers are into the same request line in libmicrohttpd's read buffer (the method starts
-        // it, the target follows), which lives until the request completes; the distance is bounded above.
-        let gap = UnsafeRawBufferPointer(
-            start: UnsafeRawPointer(method) + Int(strlen(method)),
-            count: Int(state.targetAddress - end))
-        return gap.contains { $0 != 0 && $0 != UInt8(ascii: " ") }
+    /// What the C strings libmicrohttpd hands over hide: a NUL ends them early, so `POST\0 /arenas/a/reset` would
+    /// read as `POST` and `DELETE /arenas/a\0/../b` as `DELETE /arenas/a`. Returns the method as sent when it
+    /// holds a NUL, and whether the target does.
+    ///
+    /// The request line is `METHOD SP+ TARGET SP VERSION` in libmicrohttpd's read buffer, with the first space
+    /// after the method and the space before the version overwritten by NULs. So the method is sound when only
+    /// that one NUL and then spaces lie between its C string's end and the target, and the target when its length
+    /// at the URI-log callback reaches the NUL just before the version.
+    private func hiddenRequestLineBytes(
+        method: UnsafePointer<CChar>, version: UnsafePointer<CChar>?, _ state: RequestState
+    ) -> (method: [UInt8]?, inTarget: Bool) {
+        guard state.targetAddress != 0 else { return (nil, false) }
+        let start = UInt(bitPattern: method)
+        let methodLength = strlen(method)
+        guard state.targetAddress > start + UInt(methodLength), state.targetAddress - start < 65_536 else {
+            return (nil, false)
+        }
+        // Safe: the method starts the request line and the target follows it in the same buffer, which lives
+        // until the request completes; the distance is bounded above.
+        let beforeTarget = UnsafeRawBufferPointer(
+            start: UnsafeRawPointer(method), count: Int(state.targetAddress - start))
+        var sentMethod: [UInt8]?
+        if beforeTarget[(methodLength + 1)...].contains(where: { $0 != UInt8(ascii: " ") }) {
+            // The method as sent ends at the last NUL before the spaces in front of the target.
+            let end = beforeTarget.lastIndex { $0 == 0 } ?? methodLength
+            sentMethod = Array(beforeTarget[..<end])
+        }
+        var inTarget = false
+        if let version {
+            let versionAddress = UInt(bitPattern: version)
+            if versionAddress > state.targetAddress, versionAddress - state.targetAddress < 65_536 {
+                inTarget = Int(versionAddress - state.targetAddress) - 1 != state.targetLength
+            }
+        }
+        return (sentMethod, inTarget)
     }
 
     /// The `Content-Length` the client declared, if any. MHD has already answered 400 to a malformed one.

@@ -6,13 +6,17 @@
 final class RequestState {
     /// CLOCK_MONOTONIC nanoseconds when the request line arrived: the start of the exchange's duration.
     let startNanoseconds: UInt64
-    /// The target as sent, parsed; or why it could not be.
-    let target: Result<RequestTarget, RequestTarget.Problem>
+    /// The target as sent, parsed; or why it could not be (set again when the head shows a NUL inside it).
+    var target: Result<RequestTarget, RequestTarget.Problem>
     /// The target's path as sent (percent-encoding intact), even when it could not be parsed: for the log.
-    let rawPath: String
+    var rawPath: String
     /// Where libmicrohttpd keeps the raw target in its read buffer, to find a NUL inside the method that precedes
-    /// it (see `HTTPServer.methodHasNUL`). 0 when the request line had no target.
+    /// it or inside the target itself (see `HTTPServer.hiddenRequestLineBytes`). 0 when the request line had no
+    /// target.
     let targetAddress: UInt
+    /// The raw target's length as a C string when it arrived (before libmicrohttpd cuts it at `?` and decodes
+    /// it in place): shorter than the target as sent when the target holds a NUL.
+    let targetLength: Int
     /// Whether the access handler has seen the headers (its first call for this request).
     var headersSeen = false
     /// The method, read once at the first access-handler call.
@@ -29,8 +33,9 @@ final class RequestState {
 
     init(
         startNanoseconds: UInt64, target: Result<RequestTarget, RequestTarget.Problem>, rawPath: String,
-        targetAddress: UInt, connection: ConnectionState?
+        targetAddress: UInt, targetLength: Int, connection: ConnectionState?
     ) {
+        self.targetLength = targetLength
         self.connection = connection
         self.startNanoseconds = startNanoseconds
         self.target = target

@@ -90,6 +90,25 @@ final class ArenaClassMetrics: Sendable {
         }
     }
 
+    /// Runs `create` if an arena of `arenaClass` may be created (see `admit`); a new class becomes known only
+    /// when `create` succeeds, so a create that fails (a duplicate name, no memory) takes no class place.
+    /// Returns nil, without running `create`, when the class would be one too many.
+    ///
+    /// A new class's create runs under the lock (creates of other new classes wait for it: they are rare); a known
+    /// class's does not.
+    func admitting<Created, Failure: Error>(
+        _ arenaClass: String, limit: Int, _ create: () throws(Failure) -> Created
+    ) throws(Failure) -> Created? {
+        if known.withLock({ $0.contains(arenaClass) }) { return try create() }
+        return try known.withLock { known throws(Failure) -> Created? in
+            if known.contains(arenaClass) { return try create() }
+            guard known.count < limit else { return nil }
+            let created = try create()
+            known.insert(arenaClass)
+            return created
+        }
+    }
+
     /// Removes arenas with `remove` and absorbs their counters, as one step for scrapes (see `withMembership`).
     func retire<Failure: Error>(
         _ remove: () throws(Failure) -> [RegisteredArena]

@@ -21,10 +21,11 @@ enum EventMerge {
     typealias Missed = [(arena: String, count: UInt64)]
 
     /// Hands the events the traced arenas among `arenas` recorded after `cursor` to `emit`, in time order (then
-    /// arena name, then sequence number), at most `limit` of them and only while `emit` returns true (it keeps
-    /// its own byte budget); moves the cursor past what was emitted: each arena continues after its last event
-    /// emitted, or (when none was) after the events it missed. With `restartPastNewest`, a position past a ring's
-    /// newest event restarts that ring (see `EventCursor.position(of:in:)`).
+    /// arena name, then sequence number), at most `limit` of them; `emit` has taken (written) each item it is
+    /// handed and returns whether it wants another (it keeps its own byte budget). Moves the cursor past what was
+    /// emitted, the item `emit` answered false to included: each arena continues after its last event emitted, or
+    /// (when none was) after the events it missed. With `restartPastNewest`, a position past a ring's newest event
+    /// restarts that ring (see `EventCursor.position(of:in:)`).
     ///
     /// A k-way merge that reads each ring in small chunks as it goes: memory stays near `limit` events however
     /// many arenas and full rings there are, not `limit` per arena.
@@ -54,9 +55,10 @@ enum EventMerge {
         var emitted = 0
         while emitted < limit, let index = heap.first {
             let event = sources[index].current!
-            guard emit(Item(arena: sources[index].name, event: event)) else { break }
+            let wantsMore = emit(Item(arena: sources[index].name, event: event))
             emitted += 1
             cursor.positions[sources[index].name] = event.sequence
+            guard wantsMore else { break }
             sources[index].advance(chunk, missed: &missed)
             if sources[index].current == nil { heap.removeFirst() } else { heap.siftDownFirst() }
         }

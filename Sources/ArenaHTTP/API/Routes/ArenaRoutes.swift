@@ -48,20 +48,23 @@ extension ArenaAPI {
                 "invalid arena class \(JSONWriter.quoted(arenaClass)): \(problem)",
                 code: "invalid_name")
         }
-        guard classMetrics.admit(arenaClass, limit: configuration.limits.maxClasses) else {
+        let created: RegisteredArena?
+        do {
+            created = try classMetrics.admitting(arenaClass, limit: configuration.limits.maxClasses) {
+                () throws(ArenaError) in
+                try registry.create(
+                    name: name, policy: policy, traceCapacity: trace ? configuration.trace.ringCapacity : nil,
+                    arenaClass: arenaClass, idleTimeoutSeconds: ttl)
+            }
+        } catch {
+            throw APIError(error)
+        }
+        guard let entry = created else {
             throw APIError(
                 status: .conflict, code: "too_many_classes",
                 message: "arena class \(JSONWriter.quoted(arenaClass)) would be class number "
                     + "\(configuration.limits.maxClasses + 1); at most \(configuration.limits.maxClasses) may exist "
                     + "(limits.max_classes): use an existing class")
-        }
-        let entry: RegisteredArena
-        do {
-            entry = try registry.create(
-                name: name, policy: policy, traceCapacity: trace ? configuration.trace.ringCapacity : nil,
-                arenaClass: arenaClass, idleTimeoutSeconds: ttl)
-        } catch {
-            throw APIError(error)
         }
         var json = JSONWriter(reservingCapacity: 800)
         ArenaJSON.write(entry.snapshot(), to: &json)
