@@ -58,6 +58,29 @@ import Glibc
         #expect(result.stdout.hasPrefix("configuration OK\nlisten 127.0.0.1:8080, 2 threads, 3 arenas"))
     }
 
+    /// Every key of the file is optional and falls back to the built-in default, `arenas` included: a file that
+    /// only tunes limits keeps the three built-in arenas, and `"arenas": []` asks for none. The daemon says which
+    /// it got, in `--check-config` and in `GET /arenas`.
+    @Test(arguments: [
+        (
+            #"{ "limits": { "max_arenas": 64 } }"#, "3 arenas (request, frame, scratch)",
+            ["frame", "request", "scratch"]
+        ),
+        (#"{ "arenas": [] }"#, "no arenas", []),
+        (#"{ "arenas": [{ "name": "job", "capacity": "4KiB" }] }"#, "1 arena (job)", ["job"]),
+    ])
+    func aFileWithoutArenasKeepsTheBuiltInOnes(file: String, summary: String, names: [String]) throws {
+        let config = try TestPaths.temporaryFile(file)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let check = try LiveDaemon.run(["--check-config", "--config", config])
+        #expect(check.exit == .exited(0))
+        #expect(check.stdout.contains(", \(summary), "), "\(check.stdout)")
+        let daemon = try LiveDaemon(configuration: file)
+        let listed = try TestClient(port: daemon.port).get("/arenas").json()["arenas"]?.array ?? []
+        #expect(listed.compactMap { $0["name"]?.string }.sorted() == names)
+        #expect(daemon.stop(signal: SIGTERM) == .exited(0))
+    }
+
     @Test func badEnvironmentValueExits2NamingTheVariable() throws {
         let result = try LiveDaemon.run(["--check-config"], environment: ["ARENA_SERVER_THREADS": "0"])
         #expect(result.exit == .exited(2))

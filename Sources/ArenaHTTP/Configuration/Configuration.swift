@@ -170,9 +170,12 @@ public struct Configuration: Sendable, Equatable {
 
     /// One line for `--check-config`; never shows the token.
     public var summary: String {
-        let arenaList = arenas.map(\.name).joined(separator: ", ")
+        let arenaText =
+            arenas.isEmpty
+            ? "no arenas"
+            : "\(arenas.count) arena\(arenas.count == 1 ? "" : "s") (\(arenas.map(\.name).joined(separator: ", ")))"
         let authText = auth.token == nil ? "auth off" : (auth.protectReads ? "auth on (reads too)" : "auth on (writes)")
-        return "listen \(listen.host):\(listen.port), \(threads) threads, \(arenas.count) arenas (\(arenaList)), "
+        return "listen \(listen.host):\(listen.port), \(threads) threads, \(arenaText), "
             + "max body \(ByteSize.format(limits.maxBodyBytes)), \(authText), "
             + "request log \(logRequests ? "on" : "off")"
     }
