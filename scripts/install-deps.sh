@@ -9,6 +9,8 @@ pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
 case "${1:-build}" in
   test)
     command -v curl >/dev/null || need+=(curl)
+    # The log tests pipe the daemon's --log-format json output through the real jq.
+    command -v jq >/dev/null || need+=(jq)
     # The profile test reads a live profile with `go tool pprof`, the tool users run.
     command -v go >/dev/null || need+=(golang-go)
     # The monitoring tests: promtool lints /metrics, a real Prometheus server scrapes the daemon.
