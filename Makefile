@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
 CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
 
-.PHONY: all deps build release run test lint bench bench-check bench-bumpalo bench-callgrind clean
+.PHONY: all deps build release run test lint bench bench-check bench-bumpalo bench-callgrind bench-http clean
 
 all: build
 
@@ -59,6 +59,14 @@ bench-bumpalo:
 		echo "bench-bumpalo: skipped: needs cargo and Debian's librust-bumpalo-dev" \
 			"(apt-get install librust-bumpalo-dev)" | tee $(BUMPALO_REPORT); \
 	fi
+
+# The HTTP benchmark: the release daemon against a minimal C libmicrohttpd server (Benchmarks/http/reference.c)
+# serving the bytes the daemon answered, route by route; wrk runs interleaved for ROUNDS rounds of DURATION
+# seconds (defaults 5 and 5: about 8 minutes). Prints req/s, p50/p99 latency, CPU per request and the ratios;
+# writes Benchmarks/.build/bench-http.md. Run it on a quiet machine.
+bench-http: deps
+	@scripts/install-deps.sh bench
+	python3 Benchmarks/http/bench.py
 
 # Instructions per operation of each benchmark's measured loop, from callgrind (stable where times are not).
 bench-callgrind: deps

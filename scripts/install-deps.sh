@@ -29,6 +29,8 @@ case "${1:-build}" in
     # Benchmarks/ needs no system library: with Swift 6.3, ordo-one/benchmark counts mallocs with its
     # malloc-interposer package (the MallocInterposer trait). libjemalloc-dev was only for Swift <= 6.2.
     command -v wrk >/dev/null || need+=(wrk)
+    # bench-http compiles its C reference server (libmicrohttpd-dev is installed above).
+    command -v gcc >/dev/null || need+=(gcc libc6-dev)
     # The bumpalo reference: Debian's packaged crate, for cargo to build offline (only when there is a cargo).
     if { command -v cargo || [ -x "$HOME/.cargo/bin/cargo" ]; } >/dev/null 2>&1; then
       ls -d /usr/share/cargo/registry/bumpalo-3.* >/dev/null 2>&1 || need+=(librust-bumpalo-dev)
