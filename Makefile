@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
 CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
 
-.PHONY: all deps build release run test lint bench bench-check bench-bumpalo bench-callgrind bench-http clean
+.PHONY: all deps build release run test lint bench bench-check bench-bumpalo bench-callgrind bench-http bench-idle bench-follow bench-trace-memory clean
 
 all: build
 
@@ -67,6 +67,15 @@ bench-bumpalo:
 bench-http: deps
 	@scripts/install-deps.sh bench
 	python3 Benchmarks/http/bench.py
+
+# Wake-ups and CPU of the idle release daemon, then whether a live follower sees every event at full speed.
+bench-idle: release
+	python3 Benchmarks/http/idle.py
+bench-follow: release
+	python3 Benchmarks/http/follow.py
+# Resident memory per traced arena (10,000 traced 4 KiB arenas with 10 events each).
+bench-trace-memory: release
+	python3 Benchmarks/http/trace-memory.py
 
 # Instructions per operation of each benchmark's measured loop, from callgrind (stable where times are not).
 bench-callgrind: deps
