@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DAEMON = ROOT / ".build" / "release" / "arena-server"
+DAEMON = Path(os.environ.get("DAEMON", ROOT / ".build" / "release" / "arena-server"))  # DAEMON=... to measure another build
 DURATION = float(os.environ.get("DURATION", "5"))
 PRODUCERS = int(os.environ.get("PRODUCERS", "2"))
 BATCH = int(os.environ.get("BATCH", "1024"))

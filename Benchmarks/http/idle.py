@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DAEMON = ROOT / ".build" / "release" / "arena-server"
+DAEMON = Path(os.environ.get("DAEMON", ROOT / ".build" / "release" / "arena-server"))  # DAEMON=... to measure another build
 WINDOW = float(os.environ.get("WINDOW", "10"))
 
 

@@ -4,7 +4,7 @@
 Starts the release daemon with no arenas, creates N (default 10,000; env ARENAS) traced fixed 4 KiB arenas over the
 API, puts 10 allocations (10 events) in each, and prints the RSS growth per arena, what of it lies beyond the
 arena's own 4 KiB, and `reserved_bytes` (which counts every ring's full capacity against `max_total_bytes`).
-Exit 1 when an arena's events are not all readable. Python 3 standard library only.
+Exit 1 when an arena's events are not all readable. Environment: ARENAS, DAEMON (another binary). Python 3 standard library only.
 """
 
 import http.client
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DAEMON = ROOT / ".build" / "release" / "arena-server"
+DAEMON = Path(os.environ.get("DAEMON", ROOT / ".build" / "release" / "arena-server"))  # DAEMON=... to measure another build
 ARENAS = int(os.environ.get("ARENAS", "10000"))
 
 
@@ -66,8 +66,8 @@ def main():
         per = (after - before) / ARENAS
         print(f"bench-trace-memory: {ARENAS:,} traced 4 KiB arenas, 10 events each: RSS {before / 2**20:.1f} MiB -> "
               f"{after / 2**20:.1f} MiB, {per / 1024:.2f} KiB per arena ({(per - 4096) / 1024:.2f} KiB beyond its "
-              f"4 KiB capacity); reserved_bytes {reserved:,} ({reserved / ARENAS / 1024:.0f} KiB per arena: the "
-              "ring's capacity counts against max_total_bytes)")
+              f"4 KiB capacity); reserved_bytes {reserved:,} ({reserved / ARENAS / 1024:.0f} KiB per arena, what "
+              "counts against max_total_bytes)")
         return 0
     finally:
         process.terminate()
