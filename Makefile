@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
 CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
 
-.PHONY: all deps build release run test consumer-check docs lint bench bench-check bench-bumpalo bench-callgrind clean
+.PHONY: all deps build release run test consumer-check docs lint bench bench-check bench-bumpalo bench-callgrind dashboard-screenshot clean
 
 all: build
 
@@ -84,6 +84,14 @@ bench-callgrind: deps
 bench-check: deps
 	@scripts/install-deps.sh bench
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+
+# Refreshes docs/dashboard.png: a real daemon under 20 s of mixed traffic, its dashboard in headless Chromium
+# (DashboardBrowserTests/screenshotForTheReadme, not part of `make test`).
+dashboard-screenshot: deps
+	@ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	ARENA_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build \
+		--filter DashboardBrowserTests/screenshotForTheReadme
 
 clean:
 	rm -rf .build Benchmarks/.build
