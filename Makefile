@@ -8,7 +8,8 @@ SWIFT_BUILD_FLAGS ?=
 # cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
 CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
 
-.PHONY: all deps build release run test lint bench bench-check bench-bumpalo bench-callgrind bench-http bench-idle bench-follow bench-trace-memory clean
+.PHONY: all deps build release run test consumer-check docs lint bench bench-check bench-bumpalo bench-callgrind \
+	bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot clean
 
 all: build
 
@@ -28,6 +29,20 @@ test: deps
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
+
+# README for a Swift developer: a package of its own depends on this checkout by path through a folder of another
+# name (README's manifest), runs README's library example and the DocC article's code, pasted from their fences,
+# and checks that they print what their comments say. Builds ArenaCore only (under a minute from nothing).
+consumer-check:
+	@scripts/consumer-check.sh
+
+# The DocC documentation of ArenaCore (Sources/ArenaCore/ArenaCore.docc and the doc comments); fails on any
+# warning (an unresolved link, an undocumented parameter, ...). The archive is .build/plugins/Swift-DocC/outputs.
+docs:
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	$(SWIFT) package generate-documentation --target ArenaCore >"$$log" 2>&1; status=$$?; cat "$$log"; \
+	if [ $$status -ne 0 ] || grep -qE "(warning|error):" "$$log"; then \
+		echo "make docs: DocC failed or warned (above)" >&2; exit 1; fi
 
 # Formatting and style: swift-format (part of the toolchain) with .swift-format, warnings as errors.
 lint:
@@ -87,6 +102,14 @@ bench-callgrind: deps
 bench-check: deps
 	@scripts/install-deps.sh bench
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+
+# Refreshes docs/dashboard.png: a real daemon under 20 s of mixed traffic, its dashboard in headless Chromium
+# (DashboardBrowserTests/screenshotForTheReadme, not part of `make test`).
+dashboard-screenshot: deps
+	@ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	ARENA_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build \
+		--filter DashboardBrowserTests/screenshotForTheReadme
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -172,7 +172,7 @@ public typealias BumpArena = Arena<Shared>
 /// ```swift
 /// let scratch = LocalArena(policy: .growing(initialChunk: 4096, limit: 1 << 20))
 /// let numbers = try scratch.copy([1, 2, 3])          // UnsafeMutableBufferPointer<Int> in the arena
-/// let name = try scratch.copy("frame-7")             // its UTF-8 bytes
+/// let name = try scratch.copy("frame-7")             // ArenaString: its UTF-8 bytes, read in place
 /// scratch.reset()
 /// ```
 public typealias LocalArena = Arena<Unshared>
