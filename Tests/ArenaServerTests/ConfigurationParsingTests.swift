@@ -31,7 +31,7 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
                 "connection_timeout_seconds": 0, "header_timeout_seconds": 11, "body_timeout_seconds": 12,
                 "shutdown_grace_seconds": 13, "connection_memory": "8KiB"
               },
-              "trace": { "ring_capacity": 1024 },
+              "trace": { "ring_capacity": 1024, "keep_generations": 3 },
               "auth": { "token": "s3cret", "token_file": null, "protect_reads": true,
                         "allowed_origins": ["https://ops.example.com"] },
               "arenas": [
@@ -56,6 +56,7 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
                     connectionMemoryBytes: 8 << 10))
         #expect(configuration.listen.allowedHosts == ["arena.internal"])
         #expect(configuration.trace.ringCapacity == 1024)
+        #expect(configuration.trace.keepGenerations == 3)
         #expect(
             configuration.auth
                 == Configuration.Auth(
@@ -149,6 +150,9 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
             json: #"{"limits": {"max_arena_bytes": "2GiB"}}"#, keyPath: "limits.max_arena_bytes",
             reasonContains: "more than limits.max_total_bytes"),
         .init(json: #"{"trace": {"ring_capacity": 0}}"#, keyPath: "trace.ring_capacity", reasonContains: "from 1 to"),
+        .init(
+            json: #"{"trace": {"keep_generations": 4097}}"#, keyPath: "trace.keep_generations",
+            reasonContains: "from 0 to"),
         .init(
             json: #"{"trace": {"ring_capacity": 1000}}"#, keyPath: "trace.ring_capacity",
             reasonContains: "power of two"),

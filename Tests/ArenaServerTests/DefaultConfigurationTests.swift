@@ -47,6 +47,7 @@ import Testing
         #expect(configuration.limits.maxConcurrentReads == 4)
         #expect(configuration.limits.connectionMemoryBytes == 64 << 10)
         #expect(configuration.trace.ringCapacity == 4096)
+        #expect(configuration.trace.keepGenerations == 64)
         #expect(configuration.listen.allowedHosts == [])
         #expect(
             configuration.auth

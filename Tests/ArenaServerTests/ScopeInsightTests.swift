@@ -35,6 +35,22 @@ import Testing
         #expect(arena["last_generation"]?["peak_bytes"]?.int == 3104)
     }
 
+    /// `trace.keep_generations` bounds the summaries each arena keeps: the newest ones stay, created and declared
+    /// arenas alike.
+    @Test(arguments: Transport.allCases)
+    func keepGenerationsBoundsTheSummariesKept(_ transport: Transport) throws {
+        let client = try TestClient(transport) { $0.trace.keepGenerations = 2 }
+        try threeScopes(client)
+        let ended = try #require(client.get("/arenas/scope/generations").json()["generations"]?.array)
+        #expect(ended.compactMap { $0["generation"]?.int } == [1, 2])
+        for _ in 0..<3 {
+            try client.allocate("request", #"{"size":16}"#)
+            #expect(client.post("/arenas/request/reset").status == .ok)
+        }
+        let declared = try #require(client.get("/arenas/request/generations").json()["generations"]?.array)
+        #expect(declared.count == 2)
+    }
+
     @Test(arguments: Transport.allCases)
     func classesAdviseACapacityFromTheRecentPeaks(_ transport: Transport) throws {
         let client = try TestClient(transport)

@@ -25,7 +25,7 @@ extension Configuration {
             "shutdown_grace_seconds": 2,
             "connection_memory": "64KiB"
           },
-          "trace": { "ring_capacity": 4096 },
+          "trace": { "ring_capacity": 4096, "keep_generations": 64 },
           "auth": { "token": null, "token_file": null, "protect_reads": false, "allowed_origins": [] },
           "arenas": [
             { "name": "request", "policy": "fixed",   "capacity": "64KiB", "trace": true },

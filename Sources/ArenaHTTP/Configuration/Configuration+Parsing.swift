@@ -20,6 +20,7 @@ extension Configuration {
         static let shutdownGraceSeconds = 0...300
         static let connectionMemory = (4 << 10)...(1 << 30)
         static let ringCapacity = 1...(1 << 20)
+        static let keepGenerations = 0...4096
     }
 
     /// Parses and validates a configuration document. Keys not present keep their values in `base` (the built-in
@@ -83,13 +84,16 @@ extension Configuration {
         }
         if let traceValue = root.value("trace") {
             let trace = try ConfigurationObject(
-                traceValue, path: "trace", allowedKeys: ["ring_capacity"],
+                traceValue, path: "trace", allowedKeys: ["ring_capacity", "keep_generations"],
                 requireEveryKey: every)
             if let capacity = try trace.integer("ring_capacity", in: Bounds.ringCapacity) {
                 guard capacity & (capacity - 1) == 0 else {
                     throw ConfigurationError("trace.ring_capacity", "expected a power of two, got \(capacity)")
                 }
                 configuration.trace.ringCapacity = capacity
+            }
+            if let keep = try trace.integer("keep_generations", in: Bounds.keepGenerations) {
+                configuration.trace.keepGenerations = keep
             }
         }
         if let authValue = root.value("auth") {

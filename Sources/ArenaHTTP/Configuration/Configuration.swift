@@ -79,6 +79,9 @@ public struct Configuration: Sendable, Equatable {
     public struct Trace: Sendable, Equatable {
         /// `trace.ring_capacity`: events kept per traced arena; a power of two, 1...1048576.
         public var ringCapacity: Int
+        /// `trace.keep_generations`: ended generations (scope summaries) each arena keeps for
+        /// `GET /arenas/{name}/generations`, 0...4096.
+        public var keepGenerations: Int
     }
 
     /// Bearer-token authentication (`auth`).
@@ -161,7 +164,7 @@ public struct Configuration: Sendable, Equatable {
                 maxBodyBytes: 0, maxBatch: 0, maxResponseBytes: 0, maxConcurrentReads: 0, maxConnections: 0,
                 maxConnectionsPerClient: 0, connectionTimeoutSeconds: 0, headerTimeoutSeconds: 0,
                 bodyTimeoutSeconds: 0, shutdownGraceSeconds: 0, connectionMemoryBytes: 0),
-            trace: Trace(ringCapacity: 0),
+            trace: Trace(ringCapacity: 0, keepGenerations: 0),
             auth: Auth(token: nil, tokenFile: nil, protectReads: false, allowedOrigins: []), arenas: [])
         do throws(ConfigurationError) {
             return try parse(

@@ -63,7 +63,8 @@ public final class ArenaHTTPServer: Sendable {
             try registry.create(
                 name: declared.name, policy: declared.policy,
                 traceCapacity: declared.trace ? configuration.trace.ringCapacity : nil,
-                arenaClass: declared.arenaClass, pinned: true)
+                arenaClass: declared.arenaClass, pinned: true,
+                keepingGenerations: configuration.trace.keepGenerations)
         }
         self.init(
             registry: registry, configuration: configuration,

@@ -54,7 +54,8 @@ extension ArenaAPI {
                 () throws(ArenaError) in
                 try registry.create(
                     name: name, policy: policy, traceCapacity: trace ? configuration.trace.ringCapacity : nil,
-                    arenaClass: arenaClass, idleTimeoutSeconds: ttl)
+                    arenaClass: arenaClass, idleTimeoutSeconds: ttl,
+                    keepingGenerations: configuration.trace.keepGenerations)
             }
         } catch {
             throw APIError(error)
