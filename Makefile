@@ -5,23 +5,42 @@ RELEASE_BIN = .build/release/arena-server
 # Extra flags for every build of the root package; CI sets `-Xswiftc -warnings-as-errors`.
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build release run test lint bench bench-check clean
+# `make install`: the conventional places under PREFIX, staged under DESTDIR (packagers).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+# /etc for a /usr install (a distribution's), PREFIX/etc otherwise (GNU's sysconfdir).
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+# systemd reads units from /usr/lib/systemd/system and /usr/local/lib/systemd/system alike.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# The binary `install-files` copies; `install` builds it first.
+BIN        ?= $(RELEASE_BIN)
+
+.PHONY: all deps revision build release run test lint bench bench-check install install-files clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh build
 
-build: deps
+# The git revision `--version` and arena_build_info report (a plain `swift build` says `unknown`).
+revision:
+	@scripts/write-revision.sh
+
+build: deps revision
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-release: deps
+release: deps revision
 	$(SWIFT) build -c release --product arena-server
 
 run: release
 	$(RELEASE_BIN) --config $(CONFIG)
 
-test: deps
+test: deps revision
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
@@ -45,6 +64,20 @@ bench: deps
 bench-check: deps
 	@scripts/install-deps.sh bench
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+
+# Binary, configuration and systemd unit; the unit's paths follow BINDIR and SYSCONFDIR. Example:
+#   make install PREFIX=/usr DESTDIR=/tmp/stage   # /tmp/stage/usr/bin/arena-server, /tmp/stage/etc/arena-server/...
+install: release
+	$(MAKE) install-files
+
+install-files:
+	install -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/arena-server
+	install -D -m 644 config/arena-server.json $(DESTDIR)$(SYSCONFDIR)/arena-server/arena-server.json
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/arena-server|$(BINDIR)/arena-server|g' \
+		-e 's|/usr/local/etc/arena-server|$(SYSCONFDIR)/arena-server|g' \
+		deploy/systemd/arena-server.service >$(DESTDIR)$(UNITDIR)/arena-server.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/arena-server.service
 
 clean:
 	rm -rf .build Benchmarks/.build

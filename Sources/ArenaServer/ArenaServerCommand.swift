@@ -16,7 +16,7 @@ struct ArenaServerCommand: ParsableCommand {
             ARENA_SERVER_PORT, ARENA_SERVER_THREADS, ARENA_SERVER_TOKEN_FILE, ARENA_SERVER_TOKEN), the JSON \
             configuration file, built-in defaults (the text of config/arena-server.json).
             """,
-        version: ServerVersion.string
+        version: ArenaHTTPServer.versionLine
     )
 
     @Option(help: ArgumentHelp("JSON configuration file (default: built-in configuration).", valueName: "path"))

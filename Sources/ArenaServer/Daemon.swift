@@ -10,7 +10,8 @@ import Glibc
 enum Daemon {
     /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.
     ///
-    /// Prints `arena-server listening on http://HOST:PORT` to standard error and, when port 0 was asked for,
+    /// Prints `arena-server: version 0.2.0 (revision R, Swift S)` and `arena-server: listening on http://HOST:PORT`
+    /// to standard error and, when port 0 was asked for,
     /// `port=N` to standard output (flushed at once, for tests and scripts that wait for it).
     static func run(_ server: ArenaHTTPServer) throws(HTTPServerError) {
         // Handlers first: a signal that arrives while the server starts must still stop it cleanly.
@@ -18,6 +19,7 @@ enum Daemon {
         try server.start()
         // Safe to force: start() succeeded, so the server is running and knows its port.
         let port = server.port!
+        ServerLog.standardError.notice("version \(ArenaHTTPServer.versionLine)")
         ServerLog.standardError.notice("listening on http://\(server.configuration.listen.host):\(port)")
         if server.configuration.listen.port == 0 {
             writeLine("port=\(port)", to: STDOUT_FILENO)

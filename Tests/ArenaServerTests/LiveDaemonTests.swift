@@ -23,6 +23,7 @@ import Glibc
 
         #expect(daemon.stop(signal: SIGTERM) == .exited(0))
         #expect(daemon.stderr.text.contains("arena-server: listening on http://127.0.0.1:\(daemon.port)"))
+        #expect(daemon.stderr.text.contains("arena-server: version \(ArenaHTTPServer.versionLine)\n"))
         #expect(daemon.stderr.text.contains("arena-server: received SIGTERM, stopping"))
         #expect(daemon.stderr.text.contains("GET /healthz 200 3 "), "one log line per request")
         #expect(daemon.stderr.text.contains("GET /no/such/route 404 "))
@@ -112,16 +113,18 @@ import Glibc
         #expect(!result.stdout.contains("port="))
     }
 
-    /// `--version` prints the version that `Sources/ArenaServer/ServerVersion.swift` declares (the executable
-    /// module cannot be imported by tests).
+    /// `--version` prints the release, the git revision `make` compiled in (from the generated
+    /// `BuildRevision+Generated.swift`; `unknown` without it) and the Swift compiler.
     @Test func versionFlag() throws {
-        let source = TestPaths.repositoryRoot.appendingPathComponent("Sources/ArenaServer/ServerVersion.swift")
-        let declaration = try String(contentsOf: source, encoding: .utf8)
-        let version = try #require(
-            declaration.firstMatch(of: /static let string = "([^"]+)"/)?.output.1,
-            "no version string in \(source.path)")
+        let generated = TestPaths.repositoryRoot.appendingPathComponent(
+            "Sources/ArenaHTTP/Server/BuildRevision+Generated.swift")
+        let revision =
+            (try? String(contentsOf: generated, encoding: .utf8))
+            .flatMap { $0.firstMatch(of: /revision: String \{ "([^"]+)" \}/)?.output.1 }.map(String.init)
+            ?? "unknown"
         let result = try LiveDaemon.run(["--version"])
         #expect(result.exit == .exited(0))
-        #expect(result.stdout == version + "\n")
+        #expect(result.stdout == "0.2.0 (revision \(revision), Swift \(ArenaHTTPServer.swiftVersion))\n")
+        #expect(ArenaHTTPServer.version == "0.2.0")
     }
 }

@@ -1,4 +1,6 @@
 import ArenaCore
+import Synchronization
+
 /// An arena registry served over HTTP: the JSON API (stats, events and their live streams, resets, blobs,
 /// checkpoints), Prometheus `/metrics` and the dashboard at `/`, on libmicrohttpd.
 ///
@@ -7,8 +9,6 @@ import ArenaCore
 ///
 /// ```swift
 /// import ArenaCore
-import Synchronization
-
 /// import ArenaHTTP
 ///
 /// let registry = ArenaRegistry()
@@ -55,13 +55,17 @@ public final class ArenaHTTPServer: Sendable {
                 traceCapacity: declared.trace ? configuration.trace.ringCapacity : nil,
                 arenaClass: declared.arenaClass, pinned: true)
         }
-        self.init(registry: registry, configuration: configuration)
+        self.init(
+            registry: registry, configuration: configuration, declaredArenas: configuration.arenas.map(\.name),
+            log: .standardError)
     }
 
-    init(registry: ArenaRegistry, configuration: Configuration, log: ServerLog) {
+    /// `declaredArenas`: the arenas `/readyz` expects in the registry.
+    init(registry: ArenaRegistry, configuration: Configuration, declaredArenas: [String] = [], log: ServerLog) {
         self.registry = registry
         self.configuration = configuration
-        api = ArenaAPI(registry: registry, configuration: configuration, log: log)
+        api = ArenaAPI(
+            registry: registry, configuration: configuration, declaredArenas: declaredArenas, log: log)
         http = HTTPServer(
             options: HTTPServer.Options(configuration), responder: api,
             observer: ExchangeRecorder(
@@ -77,6 +81,7 @@ public final class ArenaHTTPServer: Sendable {
         try http.start()
         let sweeper = IdleSweeper(api: api)
         self.sweeper.withLock { $0 = sweeper }
+        api.serving.enter(.serving)
     }
 
     /// The port the server listens on (the kernel's choice when `listen.port` was 0); nil unless running.
@@ -85,6 +90,9 @@ public final class ArenaHTTPServer: Sendable {
     /// Stops gracefully: live streams end cleanly, the listener closes, requests in flight finish (within the
     /// grace period), then every connection closes. Idempotent; never call it from a request.
     public func stop() {
+        // First, so that /readyz answers 503 while the rest of the shutdown runs.
+        api.serving.enter(.stopping)
+        defer { api.serving.enter(.stopped) }
         sweeper.withLock { sweeper in
             sweeper?.stop()
             sweeper = nil
