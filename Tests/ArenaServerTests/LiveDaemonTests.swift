@@ -28,7 +28,8 @@ import Glibc
         #expect(notices.map(\.level) == ["notice", "notice", "notice", "notice"])
         #expect(
             notices.map(\.notice) == [
-                "version \(ArenaHTTPServer.versionLine)", "listening on http://127.0.0.1:\(daemon.port)", "received SIGTERM, stopping", "stopped",
+                "version \(ArenaHTTPServer.versionLine)", "listening on http://127.0.0.1:\(daemon.port)",
+                "received SIGTERM, stopping", "stopped",
             ])
         let requests = lines.compactMap { $0?.request }
         #expect(requests.map(\.method) == ["GET", "GET"], "one log line per request")
