@@ -12,8 +12,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // `swift package generate-documentation --target ArenaCore` (`make docs`); a plugin, so it adds nothing
+        // to what a build of the library compiles.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // AddressSanitizer poisoning of released arena memory; empty unless ASan builds define
@@ -33,7 +35,7 @@ let package = Package(
         // The server as a library: HTTP on libmicrohttpd, the JSON API, metrics, streams, dashboard, configuration.
         .target(
             name: "ArenaHTTP",
-            dependencies: ["ArenaCore", "CHTTPD", "CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ArenaCore", "CHTTPD", "CZlib"]
         ),
         // The daemon: flags, signals, start.
         .executableTarget(
@@ -41,7 +43,6 @@ let package = Package(
             dependencies: [
                 "ArenaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -53,12 +54,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ArenaServerTests",
-            dependencies: ["ArenaHTTP", "ArenaCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ArenaHTTP", "ArenaCore"]
         ),
         // A program that embeds the server around its own registry, through the public API only.
         .testTarget(
             name: "EmbeddingTests",
-            dependencies: ["ArenaHTTP", "ArenaCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ArenaHTTP", "ArenaCore"]
         ),
     ],
     swiftLanguageModes: [.v6]

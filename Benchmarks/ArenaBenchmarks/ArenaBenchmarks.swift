@@ -56,21 +56,12 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // (a') The C references: the same 16-byte allocations from a bump pointer written inline in C (the floor),
-    // the same bumped by an atomic fetch-add (the floor of a shared arena), and glibc's malloc + free (glibc's
-    // own entry points, past the harness's counting interposer), each 1000 per iteration inside one C call.
+    // and glibc's malloc + free, each 1000 per iteration inside one C call.
     let cBuffer = UnsafeMutableRawPointer.allocate(byteCount: Workloads.arenaCapacity, alignment: 4096)
     Benchmark("Baseline.cBump16") { benchmark in
         blackHole(
             creference_bump16(
                 cBuffer.assumingMemoryBound(to: UInt8.self), Workloads.arenaCapacity,
-                Int32(Workloads.operationsPerIteration)))
-    }
-    let cOffset = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-    Benchmark("Baseline.cAtomicBump16") { benchmark in
-        cOffset.pointee = 0
-        blackHole(
-            creference_atomic_bump16(
-                cBuffer.assumingMemoryBound(to: UInt8.self), Workloads.arenaCapacity, cOffset,
                 Int32(Workloads.operationsPerIteration)))
     }
     Benchmark("Baseline.cMalloc16") { benchmark in
@@ -117,8 +108,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(checksum)
     }
 
-    // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended fetch-add per allocation (a fixed
-    // arena publishes by fetch-add).
+    // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended compare-and-swap per allocation.
     let shared = BumpArena(policy: .fixed(capacity: Workloads.arenaCapacity))
     Benchmark("BumpArena.alloc16", configuration: zeroMallocs) { benchmark in
         shared.reset()

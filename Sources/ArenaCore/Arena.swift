@@ -41,8 +41,7 @@ public final class Arena<Mode: ArenaSharing>: BumpAllocator {
             !Mode.isShared || trace?.singleWriter != true,
             "a shared BumpArena needs a TraceRing with concurrent writers")
         storage = ArenaStorage(
-            policy: policy, trace: trace, shared: Mode.isShared, historyCapacity: keepingGenerations,
-            reporter: reporter)
+            policy: policy, trace: trace, historyCapacity: keepingGenerations, reporter: reporter)
     }
 
     /// The generations that ended most recently (by `reset()`, or when the arena left its registry), oldest
@@ -172,7 +171,7 @@ public typealias BumpArena = Arena<Shared>
 /// ```swift
 /// let scratch = LocalArena(policy: .growing(initialChunk: 4096, limit: 1 << 20))
 /// let numbers = try scratch.copy([1, 2, 3])          // UnsafeMutableBufferPointer<Int> in the arena
-/// let name = try scratch.copy("frame-7")             // its UTF-8 bytes
+/// let name = try scratch.copy("frame-7")             // ArenaString: its UTF-8 bytes, read in place
 /// scratch.reset()
 /// ```
 public typealias LocalArena = Arena<Unshared>

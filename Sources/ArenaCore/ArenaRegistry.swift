@@ -58,10 +58,13 @@ public final class ArenaRegistry: Sendable {
     /// Creates and registers an arena.
     ///
     /// - Parameters:
+    ///   - name: unique in the registry; 1-64 characters of `[A-Za-z0-9._-]`, not starting with `.` (`ArenaName`).
+    ///   - policy: fixed or growing (see `ArenaPolicy`); its capacity or limit counts against the budget.
     ///   - traceCapacity: events its own `TraceRing` keeps; nil for no tracing.
     ///   - arenaClass: monitoring label; defaults to `name`.
     ///   - pinned: pinned arenas cannot be removed.
     ///   - idleTimeoutSeconds: `removeIdle(now:)` removes it after this long without `touch()`.
+    ///   - keepingGenerations: how many ended generations the arena's `recentGenerations` keeps.
     /// - Throws: `.invalidName`, `.invalidPolicy`, `.duplicateName`, `.arenaTooLarge`, `.tooManyArenas`,
     ///   `.totalBudgetExceeded`, each with a message that gives the numbers.
     @discardableResult

@@ -63,6 +63,30 @@ extension BumpAllocator {
         return UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)
     }
 
+    /// Moves one value into the arena (bumpalo's `alloc`): memory aligned for `T`, initialized with `value`.
+    ///
+    /// ```swift
+    /// struct Point { var x, y: Double }
+    /// let origin = try arena.allocate(Point(x: 0, y: 0))   // UnsafeMutablePointer<Point>
+    /// origin.pointee.x = 3
+    /// ```
+    ///
+    /// The arena never deinitializes what it holds: for a type that owns references (a class, a `String`, an
+    /// `Array`), call `deinitialize(count: 1)` before the reset or rewind that releases it, or what it
+    /// references leaks. The pointer is valid until then. (`allocate(T.self, count:)` gives uninitialized room;
+    /// `allocate(Int.self)` would store the metatype itself.)
+    /// - Throws: `.arenaFull` when `MemoryLayout<T>.size` bytes do not fit.
+    @inlinable
+    public func allocate<T>(
+        _ value: T, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ArenaError) -> UnsafeMutablePointer<T> {
+        let raw = try allocate(
+            byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment,
+            site: AllocationSite(file: file, line: line))
+        // Safe: `raw` is fresh memory of `MemoryLayout<T>.size` bytes aligned for `T`.
+        return raw.initializeMemory(as: T.self, to: value)
+    }
+
     /// Copies trivial values into the arena (bumpalo's `alloc_slice_copy`).
     @inlinable
     public func copy<C: Collection>(
@@ -90,11 +114,21 @@ extension BumpAllocator {
         return UnsafeMutableRawBufferPointer(start: raw, count: bytes.count)
     }
 
-    /// Copies a string's UTF-8 bytes into the arena (bumpalo's `alloc_str`); no terminating NUL.
+    /// Copies a string's UTF-8 bytes into the arena (bumpalo's `alloc_str`), once, and returns a view of them that
+    /// reads as a `String` without a second copy; no terminating NUL, no alignment padding.
+    ///
+    /// ```swift
+    /// let name = try arena.copy("frame-7")
+    /// print(name)                             // frame-7
+    /// name == "frame-7"                       // true
+    /// name.withUTF8 { $0.count }              // 7, read in place
+    /// ```
+    ///
+    /// The view is valid until the arena is reset or rewound past it (see `ArenaString`).
     @inlinable
     public func copy(
         _ string: String, file: StaticString = #fileID, line: UInt = #line
-    ) throws(ArenaError) -> UnsafeMutableBufferPointer<UInt8> {
+    ) throws(ArenaError) -> ArenaString {
         var string = string
         let utf8Count = string.utf8.count
         let buffer = try allocate(UInt8.self, count: utf8Count, file: file, line: line)
@@ -102,12 +136,22 @@ extension BumpAllocator {
             // Safe: `buffer` has exactly `utf8.count` bytes.
             _ = buffer.initialize(from: utf8)
         }
-        return buffer
+        // Safe: a zero-byte allocation still returns an aligned, non-nil address. The ASCII flag is the one a native
+        // String keeps (no scan).
+        return ArenaString(
+            start: UnsafePointer(buffer.baseAddress!), count: utf8Count, isKnownASCII: stringIsKnownASCII(string))
     }
 
     /// Runs `body` and rewinds to the position before it on exit, releasing everything `body` allocated.
     /// Scopes nest. When `body` resets the arena or rewinds past the scope's start, there is nothing left to
-    /// release and the exit rewind does nothing.
+    /// release and the exit rewind does nothing. An `async` body takes `withCheckpoint(isolation:_:)`.
+    ///
+    /// ```swift
+    /// let total = try arena.withCheckpoint { () throws(ArenaError) -> Int in
+    ///     let scratch = try arena.copy([1, 2, 3])   // released when the scope ends
+    ///     return scratch.reduce(0, +)
+    /// }
+    /// ```
     @inlinable
     public func withCheckpoint<Result, Failure: Error>(
         _ body: () throws(Failure) -> Result

@@ -159,7 +159,7 @@ struct ArenaProgramRunner {
             let string = String(repeating: ["é", "x", "日", "🚀"][s.pick % 4], count: s.size / 128)
             content = Array(string.utf8)
             alignment = 1
-            result = Result { () throws(ArenaError) in UnsafeMutableRawBufferPointer(try arena.copy(string)) }
+            result = Result { () throws(ArenaError) in try arena.copy(string).memory }
         default:
             content = (0..<(s.size / 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ s.pick) }
             alignment = s.alignment

@@ -49,3 +49,14 @@ func arenaError<T>(
 
 /// `value` rounded up to a multiple of `alignment` (a power of two).
 func roundUp(_ value: Int, to alignment: Int) -> Int { (value + alignment - 1) & ~(alignment - 1) }
+
+extension ArenaString {
+    /// The UTF-8 bytes, read through `withUTF8`'s span.
+    var bytes: [UInt8] { withUTF8 { span in span.withUnsafeBufferPointer { Array($0) } } }
+
+    /// The arena memory the string occupies, for tests that check it against other live allocations. The
+    /// pointer leaves the closure on purpose: the bytes are the arena's, valid until a reset or rewind.
+    var memory: UnsafeMutableRawBufferPointer {
+        withUTF8 { span in span.withUnsafeBytes { UnsafeMutableRawBufferPointer(mutating: $0) } }
+    }
+}

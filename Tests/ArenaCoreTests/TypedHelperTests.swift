@@ -7,7 +7,7 @@ private struct Padded {
     var flag: UInt8
 }
 
-/// `allocate(_:count:)`, `copy(_:)` of collections, raw bytes and strings.
+/// `allocate(_:count:)`, `allocate(_:)` of one value, `copy(_:)` of collections, raw bytes and strings.
 @Suite struct TypedHelperTests {
     @Test(arguments: ArenaKind.allCases)
     func typedAllocationUsesStrideAndAlignment(kind: ArenaKind) throws {
@@ -32,6 +32,53 @@ private struct Padded {
         let empty = try arena.allocate(UInt32.self, count: 0)
         #expect(empty.isEmpty && UInt(bitPattern: empty.baseAddress) % 4 == 0)
         #expect(arena.stats.used == 4 && arena.stats.allocations == 2 && arena.stats.paddingBytes == 1)
+    }
+
+    @Test(arguments: ArenaKind.allCases)
+    func oneValueIsInitializedAlignedAndTakesItsSizeNotItsStride(kind: ArenaKind) throws {
+        let arena = kind.make(.fixed(capacity: 64))
+        _ = try arena.allocate(byteCount: 1, alignment: 1)
+        let number = try arena.allocate(UInt64(0x0123_4567_89ab_cdef))
+        #expect(number.pointee == 0x0123_4567_89ab_cdef && UInt(bitPattern: number) % 8 == 0)
+        let padded = try arena.allocate(Padded(value: -7, flag: 3))
+        #expect(padded.pointee.value == -7 && padded.pointee.flag == 3)
+        #expect(UInt(bitPattern: padded) % UInt(MemoryLayout<Padded>.alignment) == 0)
+        // 1, then 7 of padding and 8, then 9 (the size: no tail padding for the stride of an array).
+        let stats = arena.stats
+        #expect(stats.allocations == 3 && stats.allocatedBytes == 1 + 8 + 9 && stats.paddingBytes == 7)
+        #expect(stats.used == 25)
+        number.pointee += 1
+        #expect(number.pointee == 0x0123_4567_89ab_cdf0, "the value lives in the arena, writable in place")
+        let nothing = try arena.allocate(())
+        #expect(UInt(bitPattern: nothing) % UInt(MemoryLayout<Void>.alignment) == 0 && arena.stats.used == 25)
+    }
+
+    @Test(arguments: ArenaKind.allCases)
+    func oneValueRecordsTheCallersSiteAndFailsLikeAnyAllocation(kind: ArenaKind) throws {
+        let ring = kind.makeRing()
+        let arena = kind.make(.fixed(capacity: 12), trace: ring)
+        let (_, line) = try (arena.allocate(UInt32(1)), #line)
+        let error = arenaError { try arena.allocate(UInt64(2)) }
+        #expect(error?.code == .arenaFull && error?.requested == 8 && error?.used == 4 && error?.capacity == 12)
+        let events = ring.events(after: 0)
+        #expect(events.map { "\($0)" } == ["Allocated 4 from 0 to 3", "Failed to allocate 8 bytes (used 4 of 12)"])
+        #expect(events.first?.site.description == "ArenaCoreTests/TypedHelperTests.swift:\(line)")
+    }
+
+    @Test(arguments: ArenaKind.allCases)
+    func aValueThatOwnsAReferenceIsReleasedByDeinitialize(kind: ArenaKind) throws {
+        final class Payload {}
+        let arena = kind.make(.fixed(capacity: 64))
+        weak var watched: Payload?
+        let pointer = try { () throws(ArenaError) -> UnsafeMutablePointer<Payload> in
+            let payload = Payload()
+            watched = payload
+            return try arena.allocate(payload)
+        }()
+        #expect(watched != nil, "the arena's copy holds a strong reference")
+        pointer.deinitialize(count: 1)
+        #expect(watched == nil)
+        arena.reset()
     }
 
     @Test(arguments: ArenaKind.allCases)
@@ -98,9 +145,9 @@ private struct Padded {
         let arena = kind.make(.fixed(capacity: 256))
         _ = try arena.allocate(byteCount: 3, alignment: 1)
         let copied = try arena.copy(string)
-        #expect(Array(copied) == Array(string.utf8))
-        #expect(copied.count == string.utf8.count)
-        #expect(String(decoding: copied, as: UTF8.self) == string)
+        #expect(copied.bytes == Array(string.utf8))
+        #expect(copied.utf8Count == string.utf8.count && copied.isEmpty == string.isEmpty)
+        #expect(copied.description == string && copied == string)
         let stats = arena.stats
         #expect(stats.allocatedBytes == 3 + string.utf8.count && stats.paddingBytes == 0 && stats.allocations == 2)
     }
@@ -110,7 +157,7 @@ private struct Padded {
         let arena = kind.make(.fixed(capacity: 16))
         let substring = "xx-ünïcode-yy".dropFirst(3).dropLast(3)
         let copied = try arena.copy(String(substring))
-        #expect(Array(copied) == Array("ünïcode".utf8) && copied.count == 9)
+        #expect(copied.bytes == Array("ünïcode".utf8) && copied.utf8Count == 9)
         let error = arenaError { try arena.copy("ééééé") }  // 10 bytes, 7 left
         #expect(error?.requested == 10 && error?.used == 9 && error?.capacity == 16)
     }
@@ -134,6 +181,6 @@ private struct Padded {
             ])
         let scratch = LocalArena(policy: .growing(initialChunk: 4096, limit: 1 << 20))
         #expect(Array(try scratch.copy([1, 2, 3])) == [1, 2, 3])
-        #expect(Array(try scratch.copy("frame-7")) == Array("frame-7".utf8))
+        #expect(try scratch.copy("frame-7") == "frame-7")
     }
 }
