@@ -5,6 +5,9 @@ RELEASE_BIN = .build/release/arena-server
 # Extra flags for every build of the root package; CI sets `-Xswiftc -warnings-as-errors`.
 SWIFT_BUILD_FLAGS ?=
 
+# cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
+CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
+
 # `make install`: the conventional places under PREFIX, staged under DESTDIR (packagers).
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -20,8 +23,8 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 # The binary `install-files` copies; `install` builds it first.
 BIN        ?= $(RELEASE_BIN)
 
-.PHONY: all deps revision build release run test consumer-check docs lint bench bench-check install install-files \
-	clean
+.PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
+	bench-callgrind install install-files clean
 
 all: build
 
@@ -63,16 +66,38 @@ docs:
 # Formatting and style: swift-format (part of the toolchain) with .swift-format, warnings as errors.
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift \
-		Benchmarks/ArenaBenchmarks
+		Benchmarks/ArenaBenchmarks Benchmarks/Tools
 
-# Runs every benchmark once (about 20 s after the first build), then prints ns/op and the ratio to the system
-# allocator measured in the same run. The report is kept in Benchmarks/.build/benchmark-report.txt.
+# Runs every benchmark once (about 20 s after the first build), with the bumpalo reference just before and just
+# after it, then prints ns/op, the ratio to the system allocator and the library ratios of the performance
+# targets, all from this session. The reports are kept in Benchmarks/.build/ (benchmark-report.txt, bumpalo-*.txt).
 bench: deps
 	@scripts/install-deps.sh bench
 	mkdir -p Benchmarks/.build
+	@$(MAKE) --no-print-directory bench-bumpalo BUMPALO_REPORT=Benchmarks/.build/bumpalo-before.txt
 	cd Benchmarks && bash -o pipefail -c '$(SWIFT) package --allow-writing-to-package-directory benchmark \
 		--no-progress | tee .build/benchmark-report.txt'
-	@scripts/bench-summary.sh Benchmarks/.build/benchmark-report.txt
+	@$(MAKE) --no-print-directory bench-bumpalo BUMPALO_REPORT=Benchmarks/.build/bumpalo-after.txt
+	@scripts/bench-summary.sh Benchmarks/.build/benchmark-report.txt Benchmarks/.build/bumpalo-before.txt \
+		Benchmarks/.build/bumpalo-after.txt
+
+# The bumpalo reference (Benchmarks/bumpalo, built offline against Debian's librust-bumpalo-dev): says so and
+# skips, without failing, when cargo or the crate is missing.
+BUMPALO_REPORT ?= Benchmarks/.build/bumpalo.txt
+bench-bumpalo:
+	@mkdir -p $(dir $(BUMPALO_REPORT))
+	@if [ -n "$(CARGO)" ] && ls -d /usr/share/cargo/registry/bumpalo-3.* >/dev/null 2>&1; then \
+		cd Benchmarks/bumpalo && "$(CARGO)" build --release --offline --quiet --target-dir ../.build/bumpalo && \
+		cd ../.. && Benchmarks/.build/bumpalo/release/bumpalo-reference | tee $(BUMPALO_REPORT); \
+	else \
+		echo "bench-bumpalo: skipped: needs cargo and Debian's librust-bumpalo-dev" \
+			"(apt-get install librust-bumpalo-dev)" | tee $(BUMPALO_REPORT); \
+	fi
+
+# Instructions per operation of each benchmark's measured loop, from callgrind (stable where times are not).
+bench-callgrind: deps
+	@command -v valgrind >/dev/null || { echo "bench-callgrind: installing valgrind" >&2; apt-get install -y -qq valgrind >/dev/null; }
+	@CARGO="$(CARGO)" scripts/bench-callgrind.sh
 
 # The malloc gate: fails (non-zero exit) when an arena benchmark mallocs more per iteration than
 # Benchmarks/Thresholds/*.p90.json allow.

@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         // `swift package generate-documentation --target ArenaCore` (`make docs`); a plugin, so it adds nothing
         // to what a build of the library compiles.
@@ -35,7 +36,7 @@ let package = Package(
         // The server as a library: HTTP on libmicrohttpd, the JSON API, metrics, streams, dashboard, configuration.
         .target(
             name: "ArenaHTTP",
-            dependencies: ["ArenaCore", "CHTTPD", "CZlib"]
+            dependencies: ["ArenaCore", "CHTTPD", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
         // The daemon: flags, signals, start.
         .executableTarget(
@@ -43,6 +44,7 @@ let package = Package(
             dependencies: [
                 "ArenaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -54,12 +56,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ArenaServerTests",
-            dependencies: ["ArenaHTTP", "ArenaCore"]
+            dependencies: ["ArenaHTTP", "ArenaCore", .product(name: "Logging", package: "swift-log")]
         ),
         // A program that embeds the server around its own registry, through the public API only.
         .testTarget(
             name: "EmbeddingTests",
-            dependencies: ["ArenaHTTP", "ArenaCore"]
+            dependencies: ["ArenaHTTP", "ArenaCore", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -33,6 +33,17 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
         ),
+        // The benchmarks' measured loops, one function each, for callgrind's instruction counts
+        // (scripts/bench-callgrind.sh). Outside the folders the benchmark plugin runs (their parent is not
+        // `Benchmarks`), and without the benchmark harness or its malloc interposer.
+        .executableTarget(
+            name: "InstructionCounts",
+            dependencies: [
+                .product(name: "ArenaCore", package: rootName),
+                "CReference",
+            ],
+            path: "Tools/InstructionCounts"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,8 @@ pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
 case "${1:-build}" in
   test)
     command -v curl >/dev/null || need+=(curl)
+    # The log tests pipe the daemon's --log-format json output through the real jq.
+    command -v jq >/dev/null || need+=(jq)
     # The profile test reads a live profile with `go tool pprof`, the tool users run.
     command -v go >/dev/null || need+=(golang-go)
     # The monitoring tests: promtool lints /metrics and checks and unit-tests deploy/prometheus/alerts.yml, a real
@@ -35,6 +37,10 @@ case "${1:-build}" in
     # Benchmarks/ needs no system library: with Swift 6.3, ordo-one/benchmark counts mallocs with its
     # malloc-interposer package (the MallocInterposer trait). libjemalloc-dev was only for Swift <= 6.2.
     command -v wrk >/dev/null || need+=(wrk)
+    # The bumpalo reference: Debian's packaged crate, for cargo to build offline (only when there is a cargo).
+    if { command -v cargo || [ -x "$HOME/.cargo/bin/cargo" ]; } >/dev/null 2>&1; then
+      ls -d /usr/share/cargo/registry/bumpalo-3.* >/dev/null 2>&1 || need+=(librust-bumpalo-dev)
+    fi
     ;;
 esac
 if [ ${#need[@]} -gt 0 ]; then

@@ -56,12 +56,21 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // (a') The C references: the same 16-byte allocations from a bump pointer written inline in C (the floor),
-    // and glibc's malloc + free, each 1000 per iteration inside one C call.
+    // the same bumped by an atomic fetch-add (the floor of a shared arena), and glibc's malloc + free (glibc's
+    // own entry points, past the harness's counting interposer), each 1000 per iteration inside one C call.
     let cBuffer = UnsafeMutableRawPointer.allocate(byteCount: Workloads.arenaCapacity, alignment: 4096)
     Benchmark("Baseline.cBump16") { benchmark in
         blackHole(
             creference_bump16(
                 cBuffer.assumingMemoryBound(to: UInt8.self), Workloads.arenaCapacity,
+                Int32(Workloads.operationsPerIteration)))
+    }
+    let cOffset = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    Benchmark("Baseline.cAtomicBump16") { benchmark in
+        cOffset.pointee = 0
+        blackHole(
+            creference_atomic_bump16(
+                cBuffer.assumingMemoryBound(to: UInt8.self), Workloads.arenaCapacity, cOffset,
                 Int32(Workloads.operationsPerIteration)))
     }
     Benchmark("Baseline.cMalloc16") { benchmark in
@@ -108,7 +117,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(checksum)
     }
 
-    // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended compare-and-swap per allocation.
+    // (d) Shared (lock-free) arena, no tracing, one thread: one uncontended fetch-add per allocation (a fixed
+    // arena publishes by fetch-add).
     let shared = BumpArena(policy: .fixed(capacity: Workloads.arenaCapacity))
     Benchmark("BumpArena.alloc16", configuration: zeroMallocs) { benchmark in
         shared.reset()

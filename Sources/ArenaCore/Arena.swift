@@ -41,7 +41,8 @@ public final class Arena<Mode: ArenaSharing>: BumpAllocator {
             !Mode.isShared || trace?.singleWriter != true,
             "a shared BumpArena needs a TraceRing with concurrent writers")
         storage = ArenaStorage(
-            policy: policy, trace: trace, historyCapacity: keepingGenerations, reporter: reporter)
+            policy: policy, trace: trace, shared: Mode.isShared, historyCapacity: keepingGenerations,
+            reporter: reporter)
     }
 
     /// The generations that ended most recently (by `reset()`, or when the arena left its registry), oldest

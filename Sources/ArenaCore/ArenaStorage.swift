@@ -1,9 +1,16 @@
 import CArenaSanitizer
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The engine behind `BumpArena` (shared) and `LocalArena` (single owner): one implementation of the bump
 /// fast path, the chunk growth, reset, checkpoints and the stats, parameterised only by how the new state word
-/// is published (`shared`: compare-and-swap, otherwise a plain store).
+/// is published: a plain store (single owner), a fetch-add (a shared fixed arena, see `addingCapacity`), or a
+/// compare-and-swap (any other shared arena, and the shared fallback).
 ///
 /// Invariants, for the state word `s` (see `BumpState`):
 /// - `s.slot` names an installed chunk and `0 <= s.offset <= chunks.capacity(s.slot)`;
@@ -13,6 +20,10 @@ import Synchronization
 /// The fast path only ever moves `s.offset` forward inside the current chunk and increments `s.count`.
 /// Everything else (new chunk, count fold, failure, reset, rewind, checkpoint, stats) runs under `ledger`'s
 /// lock.
+///
+/// A fetch-add arena adds a reservation to the word before it knows whether it fits, so the word may be
+/// *overshot* for a moment: `s.offset > capacity`. The invariants above then hold for the settled word that the
+/// overshoot will be undone to (see `reserve`); every reader under the lock waits for it (`settledState()`).
 @usableFromInline
 final class ArenaStorage: @unchecked Sendable {
     // @unchecked: every mutable field is an atomic or lives inside the `ledger` mutex.
@@ -52,8 +63,19 @@ final class ArenaStorage: @unchecked Sendable {
         var rewindSerial: UInt64 = 0
     }
 
+    /// The state word (`BumpState`): the only word the fast path reads and writes.
     @usableFromInline let state: Atomic<UInt64>
     @usableFromInline let chunks = ChunkTable()
+    /// Non-zero only for a shared fixed arena, which publishes allocations with one fetch-add on `state` (a `lock
+    /// xadd`, cheaper than a load and a `lock cmpxchg`) instead of a compare-and-swap: its one chunk (slot 0),
+    /// whose capacity this is, never moves or changes, so a thread can tell from the value its add returns alone
+    /// whether its reservation fit. Zero for growing arenas (a new chunk may be installed between a thread's
+    /// read of the state and its add, and the add could land in a chunk whose bounds it never read), for arenas
+    /// over `maxAddingCapacity`, and for single-owner arenas (a plain store is cheaper still).
+    /// Invariant: when non-zero, `== chunks.capacity(0)` and `<= maxAddingCapacity`.
+    @usableFromInline let addingCapacity: Int
+    /// The address of the fetch-add arena's chunk (`chunks.base(0)`, constant for its life); 0 otherwise.
+    @usableFromInline let addingBase: UInt
     /// Alignment padding, by the epoch of the state word the allocation was published in (only updated when an
     /// allocation needed some). The current epoch's counter holds the padding since the last reset; the other
     /// one holds padding of the previous generation whose add came after the reset that ended it (a thread
@@ -74,6 +96,19 @@ final class ArenaStorage: @unchecked Sendable {
     /// The largest alignment an allocation may ask for (1 MiB).
     @usableFromInline static let maxAlignment = 1 << 20
 
+    /// The largest fixed arena that publishes by fetch-add (512 GiB). An overshot word holds the settled offset
+    /// plus the reservations added since it ran past the end (each at most `maxAddedBytes`, one per thread at a
+    /// time): at most 2^39 + n * 2^24 for n threads, which stays inside the 40-bit offset field, without a carry
+    /// into the slot bits, for up to 32768 threads between their read of the state and their add at once.
+    @usableFromInline static let maxAddingCapacity = 1 << 39
+    /// The largest reservation (padding and bytes) published by fetch-add; larger ones use a compare-and-swap.
+    @usableFromInline static let maxAddedBytes = 1 << 24
+    /// A fetch-add arena's fast path declines (and the slow path folds the count) once the count field reaches
+    /// this, half its range: the other half absorbs the units that threads holding an older state word add
+    /// meanwhile, so the field does not wrap unless 65536 threads sit between their read and their add at once
+    /// (a wrap is still counted, by `noteCountWrap`).
+    @usableFromInline static let addingCountBound: UInt64 = BumpState.countLimit / 2
+
     /// Most entries `Ledger.rewindFloor` keeps; past it the oldest half is folded into one entry.
     static let maxRewindFloor = 1024
 
@@ -82,7 +117,10 @@ final class ArenaStorage: @unchecked Sendable {
     /// Where ended generations go beyond the history (the registry's observer); nil for a standalone arena.
     let reporter: GenerationReporter?
 
-    init(policy: ArenaPolicy, trace: TraceRing?, historyCapacity: Int = 64, reporter: GenerationReporter? = nil) {
+    init(
+        policy: ArenaPolicy, trace: TraceRing?, shared: Bool = true, historyCapacity: Int = 64,
+        reporter: GenerationReporter? = nil
+    ) {
         if let problem = policy.problem { preconditionFailure("invalid arena policy: \(problem)") }
         self.policy = policy
         self.historyCapacity = Swift.max(0, historyCapacity)
@@ -93,6 +131,13 @@ final class ArenaStorage: @unchecked Sendable {
         chunks.install(
             slot: 0, capacity: policy.initialCapacity, alignment: ChunkTable.chunkAlignment,
             logicalStart: 0)
+        if shared, case .fixed(let capacity) = policy, capacity <= Self.maxAddingCapacity {
+            addingCapacity = capacity
+            addingBase = chunks.base(0)
+        } else {
+            addingCapacity = 0
+            addingBase = 0
+        }
         state = Atomic(BumpState(count: 0, epoch: 0, slot: 0, offset: 0).rawValue)
         let now = WallClock.now()
         ledger.withLock {
@@ -128,9 +173,18 @@ final class ArenaStorage: @unchecked Sendable {
     }
 
     /// Claims `byteCount` bytes aligned to `alignment` in the current chunk, or returns nil when the request
-    /// needs the slow path (a new chunk, a failure, or a count fold).
+    /// needs the slow path (a new chunk, a failure, or a count fold). The returned fit's padding has been added
+    /// to its epoch's counter.
     @inlinable @inline(__always)
     func bump(byteCount: Int, alignment: Int, shared: Bool) -> BumpFit? {
+        if shared && addingCapacity != 0 { return reserve(byteCount: byteCount, alignment: alignment) }
+        return bumpByCompareExchange(byteCount: byteCount, alignment: alignment, shared: shared)
+    }
+
+    /// The compare-and-swap fast path (a plain store for a single owner): computes the fit from the state it
+    /// read and publishes it only if the state is still that one.
+    @inlinable @inline(__always)
+    func bumpByCompareExchange(byteCount: Int, alignment: Int, shared: Bool) -> BumpFit? {
         var current = BumpState(rawValue: state.load(ordering: .acquiring))
         while true {
             let slot = current.slot
@@ -154,6 +208,45 @@ final class ArenaStorage: @unchecked Sendable {
             if fit.padding != 0 { addPadding(fit.padding, epoch: fit.next.epoch, shared: shared) }
             return fit
         }
+    }
+
+    /// The fetch-add fast path of a shared fixed arena: one `lock xadd` claims the bytes and counts the
+    /// allocation.
+    ///
+    /// The thread reads the state (`hint`), computes the padding its request needs after the hint's offset, and
+    /// adds `count + 1, offset + padding + byteCount` to the word. The add returns the word as it was just before
+    /// (`old`). When `old` is the hint, which is always the case without contention, the allocation is exactly
+    /// the one a compare-and-swap would have published. Otherwise other threads' adds (or a reset, rewind or fold
+    /// under the lock) came first, and `reserveContended` settles what the reservation `[old.offset,
+    /// old.offset + padding + byteCount)` is: an allocation, an overshoot to undo, or bytes to give back.
+    @inlinable @inline(__always)
+    func reserve(byteCount: Int, alignment: Int) -> BumpFit? {
+        guard _fastPath(alignment <= ChunkTable.chunkAlignment && byteCount <= Self.maxAddedBytes) else {
+            return bumpByCompareExchange(byteCount: byteCount, alignment: alignment, shared: true)
+        }
+        let hint = state.load(ordering: .relaxed)
+        let offset = BumpState(rawValue: hint).offset
+        let mask = alignment &- 1
+        // Safe: the chunk base is a multiple of `chunkAlignment`, hence of `alignment`, so aligning the offset
+        // aligns the address; `offset < 2^40` (even overshot) and `mask < 2^12`, so the sum cannot overflow.
+        let start = (offset &+ mask) & ~mask
+        // Count below the bound, and room after the hint (false too for an overshot hint: start > capacity).
+        guard hint < Self.addingCountBound &<< 47, byteCount <= addingCapacity &- start else { return nil }
+        let reserved = start &- offset &+ byteCount
+        let old = state.wrappingAdd(
+            BumpState.countUnit &+ UInt64(truncatingIfNeeded: reserved), ordering: .acquiringAndReleasing
+        ).oldValue
+        guard _fastPath(old == hint) else {
+            return reserveContended(old: old, byteCount: byteCount, alignment: alignment, reserved: reserved)
+        }
+        let padding = start &- offset
+        let next = BumpState(rawValue: old &+ BumpState.countUnit &+ UInt64(truncatingIfNeeded: reserved))
+        if padding != 0 { addPadding(padding, epoch: next.epoch, shared: true) }
+        // Safe: `start + byteCount <= capacity`, so the address lies inside (or one past) the chunk.
+        return BumpFit(
+            pointer: UnsafeMutableRawPointer(bitPattern: addingBase &+ UInt(truncatingIfNeeded: start))
+                .unsafelyUnwrapped,
+            offsetInChunk: start, padding: padding, next: next)
     }
 
     /// The pointer-only allocation both arena types expose as `allocate(byteCount:alignment:)`.
@@ -215,6 +308,118 @@ final class ArenaStorage: @unchecked Sendable {
             end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed), site: site)
     }
 
+    // MARK: Fetch-add reservations under contention
+
+    /// What a fetch-add reservation that did not land on its hint is, from the word `old` it landed on:
+    ///
+    /// - *void*: `old` is already overshot (`old.offset > capacity`). Every reservation added after the one that
+    ///   ran past the end is void; that one's thread undoes them all at once (below). The request goes to the slow
+    ///   path, which waits for the undo.
+    /// - *overshoot*: the reservation starts inside the chunk and ends past it: this thread ran the word past the
+    ///   end. It stores `old` back, which discards its own reservation and every void one added since (their
+    ///   bytes and their counts) and leaves the word exactly as the last reservation that fit left it. Nothing
+    ///   else can change the word meanwhile: every other writer of it (compare-and-swap fast path, slow path,
+    ///   reset, rewind, fold) publishes over a settled word only, and the word stays overshot until this store.
+    ///   Then the slow path decides (a failure, counted and traced there, as any other).
+    /// - *fits*: the reservation lies inside the chunk and has room for the request at its alignment after
+    ///   `old.offset`: an allocation, whose padding is the reservation's bytes beyond the request's (before it
+    ///   for the alignment, after it when the hint asked for more than `old` needs).
+    /// - *misaligned*: inside the chunk but too short once aligned after `old.offset` (another thread's
+    ///   reservation moved the offset by an amount that is not a multiple of the alignment). When no one added
+    ///   after it, a compare-and-swap takes it back and the request goes the compare-and-swap way. Otherwise its
+    ///   bytes stay used: they become padding of this request, which is completed by a compare-and-swap that
+    ///   counts no second allocation (`complete`).
+    @usableFromInline @inline(never)
+    func reserveContended(old: UInt64, byteCount: Int, alignment: Int, reserved: Int) -> BumpFit? {
+        let landed = BumpState(rawValue: old)
+        let offset = landed.offset
+        let added = BumpState.countUnit &+ UInt64(truncatingIfNeeded: reserved)
+        if offset > addingCapacity { return nil }  // void
+        if reserved > addingCapacity - offset {  // overshoot
+            while true {
+                let current = state.load(ordering: .relaxed)
+                if state.compareExchange(expected: current, desired: old, ordering: .acquiringAndReleasing).exchanged {
+                    return nil
+                }
+            }
+        }
+        // The add may have carried the count field out of the word (see `addingCountBound`).
+        let wrapped = landed.count == BumpState.countLimit - 1
+        let mask = alignment &- 1
+        let start = (offset &+ mask) & ~mask
+        if start &+ byteCount <= offset &+ reserved {  // fits
+            if wrapped { noteCountWrap() }
+            let padding = reserved &- byteCount
+            let next = BumpState(rawValue: old &+ added)
+            if padding != 0 { addPadding(padding, epoch: next.epoch, shared: true) }
+            // Safe: `start + byteCount <= offset + reserved <= capacity`: inside (or one past) the chunk.
+            return BumpFit(
+                pointer: UnsafeMutableRawPointer(bitPattern: addingBase &+ UInt(truncatingIfNeeded: start))!,
+                offsetInChunk: start, padding: padding, next: next)
+        }
+        // Misaligned.
+        if state.compareExchange(expected: old &+ added, desired: old, ordering: .acquiringAndReleasing).exchanged {
+            return bumpByCompareExchange(byteCount: byteCount, alignment: alignment, shared: true)
+        }
+        if wrapped { noteCountWrap() }
+        addPadding(reserved, epoch: landed.epoch, shared: true)
+        return complete(byteCount: byteCount, alignment: alignment, countedIn: landed.epoch, padding: reserved)
+    }
+
+    /// Finishes a request whose misaligned reservation stayed used: `padding` bytes already counted as padding
+    /// of epoch `epoch`, and one allocation counted in the state word of that epoch. Publishes the allocation
+    /// by compare-and-swap without counting it again, in the same generation; when the generation changed
+    /// (a reset came between) or the request no longer fits, gives the count back under the lock and returns
+    /// nil, so that the request takes the slow path as a fresh one.
+    ///
+    /// The count is given back to the generation it went to: the current one when the epoch is the same,
+    /// otherwise the one that ended (its summary keeps it; only a thread held up here across two resets sees the
+    /// same epoch again and moves one count between generations, as a late padding add does, see `padding0`).
+    /// A request that then fails leaves its `padding` bytes used and counted as padding, with no allocation that
+    /// reports them: the one case where `paddingBytes` is more than the padding of the allocations made.
+    @usableFromInline @inline(never)
+    func complete(byteCount: Int, alignment: Int, countedIn epoch: Int, padding: Int) -> BumpFit? {
+        while true {
+            let current = settledState()
+            guard current.epoch == epoch,
+                let fit = current.fit(
+                    byteCount: byteCount, alignment: alignment, base: addingBase, capacity: addingCapacity)
+            else { break }
+            let next = BumpState(rawValue: fit.next.rawValue &- BumpState.countUnit)
+            if state.compareExchange(
+                expected: current.rawValue, desired: next.rawValue, ordering: .acquiringAndReleasing
+            )
+            .exchanged {
+                if fit.padding != 0 { addPadding(fit.padding, epoch: epoch, shared: true) }
+                return BumpFit(
+                    pointer: fit.pointer, offsetInChunk: fit.offsetInChunk, padding: padding &+ fit.padding, next: next)
+            }
+        }
+        ledger.withLock { ledger in
+            let current = settledState()
+            ledger.countCarry &-= 1
+            if current.epoch != epoch { ledger.countAtReset &-= 1 }
+        }
+        return nil
+    }
+
+    /// An add carried the count field out of the word: 2^17 allocations the field no longer holds.
+    @usableFromInline @inline(never)
+    func noteCountWrap() {
+        ledger.withLock { $0.countCarry &+= BumpState.countLimit }
+    }
+
+    /// The state word once no reservation overshoots the chunk: what every reader and writer under the lock
+    /// starts from. An overshoot lasts from one thread's add to its own compare-and-swap back (`reserveContended`),
+    /// which takes no lock, so waiting here cannot deadlock.
+    func settledState() -> BumpState {
+        while true {
+            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            if addingCapacity == 0 || current.offset <= addingCapacity { return current }
+            sched_yield()
+        }
+    }
+
     // MARK: Slow path
 
     /// Publishes `next` over `current` with a compare-and-swap; returns false when another thread moved the
@@ -229,7 +434,7 @@ final class ArenaStorage: @unchecked Sendable {
     /// Folds the count field into `countCarry` so the fast path can go on counting. Caller holds the lock.
     private func foldCount(_ ledger: inout Ledger) {
         while true {
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let current = settledState()
             if publish(over: current, current.with(count: 0)) {
                 ledger.countCarry &+= current.count
                 return
@@ -239,13 +444,19 @@ final class ArenaStorage: @unchecked Sendable {
 
     private func used(_ state: BumpState) -> Int { chunks.logicalStart(state.slot) &+ state.offset }
 
+    /// The count at which the slow path folds the count field: where the fast path stops counting (one below
+    /// the field's limit, or `addingCountBound` for a fetch-add arena).
+    private var foldThreshold: UInt64 {
+        addingCapacity != 0 ? Self.addingCountBound : BumpState.countLimit &- 1
+    }
+
     /// A new chunk, a count fold, or a failure. Out of line and cold: the fast path stays small.
     @usableFromInline @inline(never)
     func allocateSlow(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> Allocation {
         let result: Result<Allocation, ArenaError> = ledger.withLock { ledger in
             while true {
-                let current = BumpState(rawValue: state.load(ordering: .acquiring))
-                if current.count &+ 1 >= BumpState.countLimit {
+                let current = settledState()
+                if current.count >= foldThreshold {
                     foldCount(&ledger)
                     continue
                 }
@@ -264,8 +475,8 @@ final class ArenaStorage: @unchecked Sendable {
                 // Switch to the new chunk. Other threads may still bump the old one until this succeeds; the
                 // new chunk starts where they stopped.
                 while true {
-                    let current = BumpState(rawValue: state.load(ordering: .acquiring))
-                    if current.count &+ 1 >= BumpState.countLimit {
+                    let current = settledState()
+                    if current.count >= foldThreshold {
                         foldCount(&ledger)
                         continue
                     }
@@ -326,7 +537,7 @@ final class ArenaStorage: @unchecked Sendable {
             let summary = self.summary(ending: .reset, ledger)
             let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
             // The epoch only changes here, under the lock: read it once.
-            let oldEpoch = BumpState(rawValue: state.load(ordering: .acquiring)).epoch
+            let oldEpoch = settledState().epoch
             let newEpoch = 1 - oldEpoch
             // The new generation's counter still holds late padding of the generation before the one ending now
             // (see `padding0`); that generation's bytes were counted as allocated bytes at its reset.
@@ -335,12 +546,12 @@ final class ArenaStorage: @unchecked Sendable {
             ledger.earlierAllocatedBytes -= late
             // The kept chunk's bytes are released: filled (debug builds) and poisoned (ASan builds) before the
             // new generation can be handed them, so a pointer kept across the reset reads garbage or traps.
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let current = settledState()
             releaseMemory(keep, from: 0, to: keep == current.slot ? current.offset : chunks.capacity(keep))
             var replaced: BumpState
             var released: Int
             while true {
-                replaced = BumpState(rawValue: state.load(ordering: .acquiring))
+                replaced = settledState()
                 released = used(replaced)
                 // The kept chunk starts the new generation at offset 0, before the new state is published, so
                 // no allocation of the new generation sees the old start. (An allocation of the old generation
@@ -407,7 +618,7 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The current generation as it stands, summarised. Caller holds the lock.
     private func summary(ending: GenerationSummary.Ending, _ ledger: Ledger) -> GenerationSummary {
-        let current = BumpState(rawValue: state.load(ordering: .acquiring))
+        let current = settledState()
         let used = used(current)
         let padding = loadPadding(epoch: current.epoch)
         let endedAt = WallClock.now()
@@ -455,7 +666,7 @@ final class ArenaStorage: @unchecked Sendable {
     /// The current position, to rewind to later.
     func checkpoint() -> Checkpoint {
         ledger.withLock { ledger in
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let current = settledState()
             return Checkpoint(
                 arenaID: id, generation: generation.load(ordering: .relaxed), offset: used(current),
                 chunkIndex: ledger.order.count - 1, slot: current.slot, offsetInChunk: current.offset,
@@ -467,13 +678,13 @@ final class ArenaStorage: @unchecked Sendable {
     func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
         let result: Result<Int, ArenaError> = ledger.withLock { ledger in
             if let problem = staleness(of: checkpoint, ledger) { return .failure(problem) }
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let current = settledState()
             releaseMemory(
                 checkpoint.slot, from: checkpoint.offsetInChunk,
                 to: checkpoint.slot == current.slot ? current.offset : chunks.capacity(checkpoint.slot))
             var replaced: BumpState
             while true {
-                replaced = BumpState(rawValue: state.load(ordering: .acquiring))
+                replaced = settledState()
                 let next = BumpState(
                     count: replaced.count, epoch: replaced.epoch, slot: checkpoint.slot,
                     offset: checkpoint.offsetInChunk)
@@ -554,13 +765,13 @@ final class ArenaStorage: @unchecked Sendable {
             // The state word and the padding counters are separate atomics: read them until the state is the
             // same before and after, so `used` and `paddingBytes` come from one moment even while other threads
             // allocate (a reader descheduled between the two loads would otherwise mix far-apart moments).
-            var current = BumpState(rawValue: state.load(ordering: .acquiring))
+            var current = settledState()
             var paddingBytes = 0
             var late = 0
             for _ in 0..<64 {
                 paddingBytes = loadPadding(epoch: current.epoch)
                 late = loadPadding(epoch: 1 - current.epoch)
-                let again = BumpState(rawValue: state.load(ordering: .acquiring))
+                let again = settledState()
                 if again == current { break }
                 current = again
             }
@@ -596,7 +807,7 @@ final class ArenaStorage: @unchecked Sendable {
     func _checkInvariants() {
         #if DEBUG
         ledger.withLock { ledger in
-            let current = BumpState(rawValue: state.load(ordering: .acquiring))
+            let current = settledState()
             precondition(!ledger.order.isEmpty, "an arena always has a current chunk")
             precondition(ledger.order.last == current.slot, "the state names the last chunk of the order")
             precondition(Set(ledger.order).count == ledger.order.count, "a chunk is in the order once")

@@ -10,29 +10,23 @@ import Glibc
 enum Daemon {
     /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.
     ///
-    /// Prints `arena-server: version 0.2.0 (revision R, Swift S)` and `arena-server: listening on http://HOST:PORT`
-    /// to standard error and, when port 0 was asked for, `port=N` to standard output (flushed at once, for tests
-    /// and scripts that wait for it).
-    static func run(_ server: ArenaHTTPServer) throws(HTTPServerError) {
+    /// Logs `version 0.2.0 (revision R, Swift S)` and `listening on http://HOST:PORT` (notices) and, when port 0
+    /// was asked for, prints `port=N` to standard output (flushed at once, for tests and scripts that wait for it).
+    static func run(_ server: ArenaHTTPServer, log: ServerLog) throws(HTTPServerError) {
         // Handlers first: a signal that arrives while the server starts must still stop it cleanly.
         let termination = TerminationSignals()
         try server.start()
         // Safe to force: start() succeeded, so the server is running and knows its port.
         let port = server.port!
-        ServerLog.standardError.notice("version \(ArenaHTTPServer.versionLine)")
-        ServerLog.standardError.notice("listening on http://\(server.configuration.listen.host):\(port)")
+        log.notice("version \(ArenaHTTPServer.versionLine)")
+        log.notice("listening on http://\(server.configuration.listen.host):\(port)")
         if server.configuration.listen.port == 0 {
             writeLine("port=\(port)", to: STDOUT_FILENO)
         }
         let signal = termination.wait()
-        printError("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), stopping")
+        log.notice("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), stopping")
         server.stop()
-    }
-
-    /// Writes `arena-server: <message>` and a newline to standard error, control characters escaped (see
-    /// `ServerLog`).
-    static func printError(_ message: String) {
-        ServerLog.standardError.notice(message)
+        log.notice("stopped")
     }
 
     /// One unbuffered write of `text` and a newline (print's buffering would hold `port=` back from a pipe).

@@ -195,6 +195,101 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
         #expect(strays.isEmpty)
     }
 
+    /// Four threads fill a fixed shared arena (the fetch-add one) with 16-byte allocations until it is full: far
+    /// more requests than fit, so many reservations run past the end at once and must be undone. Exactly the
+    /// allocations that fit succeed, none overlap, every other one fails and is counted, and the arena ends
+    /// exactly full, whichever thread's reservation ran past the end.
+    @Test func threadsFillingAFixedArenaEndExactlyFull() {
+        let fitting = 1000
+        var problems: [String] = []
+        for round in 0..<200 {
+            // 8 bytes of room left after the last allocation that fits: not enough for another.
+            let arena = BumpArena(policy: .fixed(capacity: 16 * fitting + 8))
+            let logs = Mutex<[ThreadLog]>([])
+            onThreads(Self.threads) { _ in
+                var log = ThreadLog()
+                for _ in 0..<(fitting / 2) {
+                    do {
+                        let a = try arena.allocation(byteCount: 16, alignment: 8)
+                        log.granted.append(
+                            Granted(
+                                address: a.pointer.address, byteCount: 16, alignment: 8, offset: a.offset,
+                                padding: a.padding))
+                    } catch {
+                        log.failures += 1
+                    }
+                }
+                logs.withLock { $0.append(log) }
+            }
+            let all = logs.withLock { $0 }
+            let granted = all.flatMap(\.granted).sorted { $0.offset < $1.offset }
+            let failures = all.reduce(0) { $0 + $1.failures }
+            let stats = arena.stats
+            let disjoint = zip(granted, granted.dropFirst()).allSatisfy { $0.offset + 16 <= $1.offset }
+            let inPlace = granted.allSatisfy { $0.address % 8 == 0 && $0.padding == 0 }
+            if granted.count != fitting || failures != Self.threads * fitting / 2 - fitting || !disjoint || !inPlace
+                || stats.used != 16 * fitting || stats.allocations != UInt64(fitting)
+                || stats.allocatedBytes != 16 * fitting || stats.paddingBytes != 0
+                || stats.failedAllocations != UInt64(failures)
+            {
+                problems.append(
+                    "round \(round): \(granted.count) granted, \(failures) failed, disjoint \(disjoint), \(stats)")
+            }
+            arena._checkInvariants()
+        }
+        #expect(problems.isEmpty, "\(problems.count) bad rounds, first: \(problems.first ?? "")")
+    }
+
+    /// Four threads fill a small fixed shared arena with random sizes and alignments, many more requests than
+    /// fit: reservations run past the end, land misaligned after another thread's, and are undone or completed.
+    /// Whatever the interleaving: the granted sizes plus their padding are exactly the used bytes, nothing
+    /// overlaps, every allocation is aligned, and every failure is counted.
+    @Test func threadsFillingAFixedArenaWithMixedRequestsAccountForEveryByte() {
+        var problems: [String] = []
+        for round in 0..<100 {
+            let arena = BumpArena(policy: .fixed(capacity: 32 << 10))
+            let logs = Mutex<[ThreadLog]>([])
+            onThreads(Self.threads) { index in
+                var rng = SplitMix(state: UInt64(round * 16 + index + 1))
+                var log = ThreadLog()
+                for _ in 0..<1500 {
+                    let size = Int.random(in: 0...64, using: &rng)
+                    let alignment = 1 << Int.random(in: 0...6, using: &rng)
+                    do {
+                        let a = try arena.allocation(byteCount: size, alignment: alignment)
+                        log.granted.append(
+                            Granted(
+                                address: a.pointer.address, byteCount: size, alignment: alignment, offset: a.offset,
+                                padding: a.padding))
+                    } catch {
+                        log.failures += 1
+                    }
+                }
+                logs.withLock { $0.append(log) }
+            }
+            let all = logs.withLock { $0 }
+            let granted = all.flatMap(\.granted)
+            let failures = all.reduce(0) { $0 + $1.failures }
+            let stats = arena.stats
+            let bytes = granted.reduce(0) { $0 + $1.byteCount }
+            let padding = granted.reduce(0) { $0 + $1.padding }
+            // Zero-byte allocations may share an offset with the next allocation: order those first.
+            let bySpan = granted.sorted { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }
+            let disjoint = zip(bySpan, bySpan.dropFirst()).allSatisfy { $0.offset + $0.byteCount <= $1.offset }
+            let aligned = granted.allSatisfy { $0.address % UInt($0.alignment) == 0 }
+            if bytes + padding != stats.used || stats.allocatedBytes != bytes || stats.paddingBytes != padding
+                || stats.allocations != UInt64(granted.count) || stats.failedAllocations != UInt64(failures)
+                || !disjoint || !aligned || failures == 0 || stats.used > stats.capacity
+            {
+                problems.append(
+                    "round \(round): \(granted.count) granted (\(bytes) + \(padding) padding), \(failures) failed, "
+                        + "disjoint \(disjoint), aligned \(aligned), \(stats)")
+            }
+            arena._checkInvariants()
+        }
+        #expect(problems.isEmpty, "\(problems.count) bad rounds, first: \(problems.first ?? "")")
+    }
+
     /// Allocating threads race with a thread that resets, takes checkpoints and rewinds. Nothing crashes, and
     /// the lifetime numbers (which do not depend on which generation an allocation landed in) are exact.
     @Test(arguments: [ArenaPolicy.fixed(capacity: 1 << 20), .growing(initialChunk: 1024, limit: 1 << 22)])

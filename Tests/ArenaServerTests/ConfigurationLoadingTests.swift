@@ -80,6 +80,7 @@ import Testing
         ("ARENA_SERVER_PORT", "70000", "ARENA_SERVER_PORT: expected an integer from 0 to 65535"),
         ("ARENA_SERVER_PORT", "80.5", "ARENA_SERVER_PORT: expected an integer"),
         ("ARENA_SERVER_THREADS", "0", "ARENA_SERVER_THREADS: expected an integer from 1 to 256"),
+        ("ARENA_SERVER_LOG_FORMAT", "yaml", #"ARENA_SERVER_LOG_FORMAT: expected "text" or "json", got "yaml""#),
         ("ARENA_SERVER_HOST", "::1", "ARENA_SERVER_HOST: expected an IPv4 address"),
         (
             "ARENA_SERVER_CONFIG", "/nonexistent/arena.json",
@@ -101,6 +102,7 @@ import Testing
         (CommandLineOverrides(host: "localhostt"), "--host: expected an IPv4 address"),
         (CommandLineOverrides(configPath: "/nonexistent.json"), "--config: cannot read configuration file"),
         (CommandLineOverrides(tokenFile: "/nonexistent"), "--token-file: cannot read token file"),
+        (CommandLineOverrides(logFormat: "xml"), #"--log-format: expected "text" or "json", got "xml""#),
     ])
     func badFlagValuesNameTheFlag(commandLine: CommandLineOverrides, message: String) {
         let error = loadError(commandLine: commandLine)
@@ -174,6 +176,34 @@ import Testing
         #expect(withToken.listen.host == "0.0.0.0")
         // Every 127.0.0.0/8 address is loopback.
         #expect(try Configuration.load(commandLine: CommandLineOverrides(host: "127.1.2.3")).auth.token == nil)
+    }
+
+    /// `log_format`: flag over environment over file over the default (text); before the configuration is read,
+    /// the flag's or the environment's valid value is the format a configuration error is written in.
+    @Test func logFormatPrecedence() throws {
+        #expect(try Configuration.load().logFormat == .text)
+        try withFile(#"{ "log_format": "json" }"#) { path in
+            let file = CommandLineOverrides(configPath: path)
+            let fromFile = try Configuration.load(commandLine: file)
+            #expect(fromFile.logFormat == .json)
+            let environment = ["ARENA_SERVER_LOG_FORMAT": "text"]
+            let fromEnvironment = try Configuration.load(commandLine: file, environment: environment)
+            #expect(fromEnvironment.logFormat == .text)
+            var flag = file
+            flag.logFormat = "json"
+            let fromFlag = try Configuration.load(commandLine: flag, environment: environment)
+            #expect(fromFlag.logFormat == .json)
+            #expect(Configuration.requestedLogFormat(commandLine: flag, environment: environment) == .json)
+            #expect(Configuration.requestedLogFormat(commandLine: file, environment: environment) == .text)
+        }
+        let none = CommandLineOverrides()
+        #expect(Configuration.requestedLogFormat(commandLine: none, environment: [:]) == nil)
+        // A bad flag is not overruled by a good environment value: the error it causes is written as text.
+        #expect(
+            Configuration.requestedLogFormat(
+                commandLine: CommandLineOverrides(logFormat: "xml"), environment: ["ARENA_SERVER_LOG_FORMAT": "json"])
+                == nil)
+        #expect(try Configuration.load(commandLine: none, environment: [:]).summary.hasSuffix("log format text"))
     }
 
     @Test func summaryNeverShowsTheToken() throws {

@@ -23,6 +23,7 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
               "listen": { "host": "localhost", "port": 0, "allowed_hosts": ["arena.internal"] },
               "threads": 4,
               "log_requests": false,
+              "log_format": "json",
               "limits": {
                 "max_arenas": 8, "max_total_bytes": "64MiB", "max_arena_bytes": "32MiB", "max_classes": 5,
                 "max_blobs_per_arena": 7, "max_body_bytes": 4096, "max_batch": 16, "max_response_bytes": "8KiB",
@@ -44,6 +45,7 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
         #expect(configuration.listen.port == 0)
         #expect(configuration.threads == 4)
         #expect(!configuration.logRequests)
+        #expect(configuration.logFormat == .json)
         #expect(
             configuration.limits
                 == Configuration.Limits(
@@ -106,6 +108,11 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
         .init(json: #"{"listen": {"host": 127}}"#, keyPath: "listen.host", reasonContains: "expected a string"),
         .init(json: #"{"threads": 2.5}"#, keyPath: "threads", reasonContains: "expected an integer"),
         .init(json: #"{"log_requests": "yes"}"#, keyPath: "log_requests", reasonContains: "expected true or false"),
+        .init(json: #"{"log_format": 1}"#, keyPath: "log_format", reasonContains: "expected a string"),
+        .init(
+            json: #"{"log_format": "JSON"}"#, keyPath: "log_format",
+            reasonContains: #"expected "text" or "json", got "JSON""#),
+        .init(json: #"{"log_format": ""}"#, keyPath: "log_format", reasonContains: #"got """#),
         .init(json: #"{"arenas": {}}"#, keyPath: "arenas", reasonContains: "expected an array"),
         .init(json: #"{"arenas": [1]}"#, keyPath: "arenas[0]", reasonContains: "expected an object"),
         // Sizes.

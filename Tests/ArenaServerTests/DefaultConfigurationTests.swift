@@ -29,6 +29,7 @@ import Testing
         #expect(configuration.listen.port == 8080)
         #expect(configuration.threads == 2)
         #expect(configuration.logRequests)
+        #expect(configuration.logFormat == .text)
         #expect(configuration.limits.maxArenas == 1024)
         #expect(configuration.limits.maxTotalBytes == 1 << 30)
         #expect(configuration.limits.maxArenaBytes == 256 << 20)

@@ -187,7 +187,9 @@ import Glibc
         }
         let result = try LiveDaemon.run(arguments, environment: environment)
         #expect(result.exit == .exited(2), "stderr: \(result.stderr)")
-        #expect(result.stderr.hasPrefix("arena-server: configuration error: "), "\(result.stderr)")
+        #expect(
+            TextLogLine(result.stderr.dropLast())?.notice?.hasPrefix("configuration error: ") == true,
+            "\(result.stderr)")
         for word in mentions { #expect(result.stderr.contains(word), "\(result.stderr)") }
         #expect(!result.stdout.contains("port="))
     }

@@ -60,38 +60,41 @@ import Glibc
         #expect(victim["stats"]?["used_bytes"]?.int == 16)
     }
 
-    /// The daemon's standard error, line by line: the banner and notices start `arena-server: `, request lines a
-    /// method and a path, and nothing a client sent can start a line of its own.
+    /// The daemon's standard error, line by line: every line starts with a timestamp and a level, then a notice
+    /// (`arena-server: ...`) or a request (client, method, path, status, bytes, duration), and nothing a client sent
+    /// can start a line of its own.
     @Test func nothingAClientSendsCanForgeALogLine() throws {
         let daemon = try LiveDaemon()
         // A method with a NUL: refused, and logged with the NUL escaped, not as the request `GE` that
         // libmicrohttpd's C string suggests (both before and after the edge hardening it was logged as `GE`).
         let nul = try WireExchange(Array("GE\0T /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8), port: daemon.port)
         nul.expect(HostileRequest("GE\\0T", [], 400, .json("bad_method")))
-        // A %0a and a %0d in the path: whether the log shows the path as sent or decoded (then escaped), the
-        // request is one line.
-        let forged = "arena-server: received SIGTERM, stopping"
+        // A %0a and a %0d in the path, each followed by a whole forged line: whether the log shows the path as sent
+        // or decoded (then escaped), the request is one line.
+        let forgedNotice = "2026-01-01T00:00:00.000Z notice arena-server: received SIGTERM, stopping"
+        let forgedRequest = "2026-01-01T00:00:00.000Z info 127.0.0.1:1 GET /healthz 200 3 1us"
+        let encoded = { (line: String) in line.replacingOccurrences(of: " ", with: "%20") }
         let forgery = TestClient(port: daemon.port).get(
-            "/x%0a\(forged.replacingOccurrences(of: " ", with: "%20"))%0d%0aGET%20/healthz%20200%203%201us")
+            "/x%0a\(encoded(forgedNotice))%0d%0a\(encoded(forgedRequest))")
         #expect(forgery.status == .notFound)
         #expect(eventually { daemon.stderr.text.contains(" 404 ") })
-        let lines = daemon.stderr.text.split(separator: "\n")
-        #expect(lines.contains { $0.hasPrefix("GET /x") && $0.contains("1us 404 ") }, "\(lines)")
-        #expect(!lines.contains { $0.hasPrefix(forged) }, "a forged line: \(lines)")
-        #expect(!lines.contains { $0.hasPrefix("GET /healthz 200 3 1us") })
-        #expect(lines.contains { $0.hasPrefix("GE") && $0.contains("/healthz 400 ") }, "the refusal is logged")
-        #expect(!lines.contains { $0.hasPrefix("GE /healthz") }, "logged as the method GE: \(lines)")
-        for line in lines {
-            let isNotice = line.hasPrefix("arena-server: ")
-            let words = line.split(separator: " ")
-            let isRequest = words.count >= 5 && words[1].hasPrefix("/") && line.hasSuffix("us")
-            #expect(isNotice || isRequest, "a line that is neither a notice nor a request: \(line)")
+        let lines = TextLogLine.all(in: daemon.stderr.text)
+        #expect(!lines.contains(nil), "a line that is neither a notice nor a request: \(lines)")
+        let requests = lines.compactMap { $0?.request }
+        #expect(requests.contains { $0.path.hasPrefix("/x") && $0.path.hasSuffix("1us") && $0.status == 404 })
+        #expect(!lines.contains { $0?.text.hasPrefix(forgedNotice) == true }, "a forged line: \(lines)")
+        #expect(!lines.contains { $0?.notice == "received SIGTERM, stopping" }, "a forged notice: \(lines)")
+        #expect(!requests.contains { $0.client == "127.0.0.1:1" }, "a forged request: \(lines)")
+        #expect(requests.contains { $0.method == #"GE\x00T"# && $0.path == "/healthz" && $0.status == 400 })
+        #expect(!requests.contains { $0.method == "GE" }, "logged as the method GE: \(lines)")
+        for request in requests {
+            #expect(request.client.hasPrefix("127.0.0.1:"), "every request names its client: \(request)")
         }
         #expect(daemon.stop() == .exited(0))
     }
 
     /// libmicrohttpd's own messages (two for every malformed `Content-Length`) reach standard error through the
-    /// server log, at most 20 a second; the first of a new second counts the ones dropped. Before, libmicrohttpd
+    /// server log as warnings, at most 20 a second; the first of a new second counts the ones dropped. Before, libmicrohttpd
     /// printed every one of them itself, unescaped and unprefixed.
     @Test func libmicrohttpdMessagesAreRateLimited() throws {
         let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
@@ -100,7 +103,8 @@ import Glibc
         for _ in 0..<60 { _ = try WireExchange(bad, port: daemon.port) }
         let seconds = Int((ContinuousClock.now - start).components.seconds)
         let messages = {
-            daemon.stderr.text.split(separator: "\n").filter { $0.hasPrefix("arena-server: libmicrohttpd: ") }
+            TextLogLine.all(in: daemon.stderr.text).compactMap { $0 }
+                .filter { $0.level == "warning" && $0.notice?.hasPrefix("libmicrohttpd: ") == true }
         }
         let burst = messages().count
         print("EdgeWire: 120 libmicrohttpd messages in \(seconds + 1) s reached the log as \(burst) lines")
@@ -109,7 +113,7 @@ import Glibc
         #expect(
             eventually {
                 _ = try? WireExchange(bad, port: daemon.port)
-                return messages().contains { $0.hasSuffix("more messages dropped") }
+                return messages().contains { $0.text.hasSuffix("more messages dropped") }
             })
         #expect(daemon.stop() == .exited(0))
     }

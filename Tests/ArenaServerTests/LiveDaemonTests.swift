@@ -22,11 +22,21 @@ import Glibc
         #expect(object["message"]?.string == "no route for GET /no/such/route")
 
         #expect(daemon.stop(signal: SIGTERM) == .exited(0))
-        #expect(daemon.stderr.text.contains("arena-server: listening on http://127.0.0.1:\(daemon.port)"))
-        #expect(daemon.stderr.text.contains("arena-server: version \(ArenaHTTPServer.versionLine)\n"))
-        #expect(daemon.stderr.text.contains("arena-server: received SIGTERM, stopping"))
-        #expect(daemon.stderr.text.contains("GET /healthz 200 3 "), "one log line per request")
-        #expect(daemon.stderr.text.contains("GET /no/such/route 404 "))
+        let lines = TextLogLine.all(in: daemon.stderr.text)
+        #expect(!lines.contains(nil), "\(daemon.stderr.text)")
+        let notices = lines.compactMap { $0 }.filter { $0.notice != nil }
+        #expect(notices.map(\.level) == ["notice", "notice", "notice", "notice"])
+        #expect(
+            notices.map(\.notice) == [
+                "version \(ArenaHTTPServer.versionLine)", "listening on http://127.0.0.1:\(daemon.port)",
+                "received SIGTERM, stopping", "stopped",
+            ])
+        let requests = lines.compactMap { $0?.request }
+        #expect(requests.map(\.method) == ["GET", "GET"], "one log line per request")
+        #expect(requests.map(\.path) == ["/healthz", "/no/such/route"])
+        #expect(requests.map(\.status) == [200, 404])
+        #expect(requests.first?.bytes == 3)
+        #expect(requests.allSatisfy { $0.client.hasPrefix("127.0.0.1:") })
     }
 
     @Test func exitsZeroOnSIGINT() throws {
@@ -47,9 +57,12 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: config) }
         let result = try LiveDaemon.run(["--check-config", "--config", config])
         #expect(result.exit == .exited(2))
+        let line = try #require(TextLogLine(result.stderr.dropLast()), "\(result.stderr)")
+        #expect(result.stderr == line.text + "\n", "one line")
+        #expect(line.level == "error")
         #expect(
-            result.stderr == "arena-server: configuration error: limits.max_body_bytes: "
-                + #"expected a size like 1048576 or "1MiB", got "lots""# + "\n")
+            line.notice == "configuration error: limits.max_body_bytes: "
+                + #"expected a size like 1048576 or "1MiB", got "lots""#)
     }
 
     @Test func checkConfigAcceptsTheDefaultFile() throws {
@@ -85,7 +98,7 @@ import Glibc
     @Test func badEnvironmentValueExits2NamingTheVariable() throws {
         let result = try LiveDaemon.run(["--check-config"], environment: ["ARENA_SERVER_THREADS": "0"])
         #expect(result.exit == .exited(2))
-        #expect(result.stderr.hasPrefix("arena-server: configuration error: ARENA_SERVER_THREADS: "))
+        #expect(result.stderr.contains(" error arena-server: configuration error: ARENA_SERVER_THREADS: "))
     }
 
     @Test func refusesNonLoopbackWithoutToken() throws {

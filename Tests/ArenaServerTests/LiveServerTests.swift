@@ -136,11 +136,13 @@ struct LiveServerTests {
                 return counted != nil
             }, "no 413 in /metrics:\n\(client.metricsText())")
         #expect(counted == 1)
-        let logged = eventually { daemon.stderr.text.contains("POST /arenas/request/allocations 413 ") }
+        let logged = eventually { daemon.stderr.text.contains(" POST /arenas/request/allocations 413 ") }
         #expect(logged, "stderr: \(daemon.stderr.text)")
-        let lines = daemon.stderr.text.split(separator: "\n").filter { $0.hasPrefix("POST /arenas/request/") }
+        let lines = TextLogLine.all(in: daemon.stderr.text).compactMap { $0?.request }
+            .filter { $0.path.hasPrefix("/arenas/request/") }
         #expect(lines.count == 1, "one exchange, one line: \(lines)")
-        #expect(lines.first?.split(separator: " ").dropFirst(2).first == "413")
+        #expect(lines.first?.method == "POST")
+        #expect(lines.first?.status == 413)
     }
 
     @Test func concurrentClientsGetDisjointRanges() throws {

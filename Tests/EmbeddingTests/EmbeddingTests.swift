@@ -1,6 +1,8 @@
 import ArenaCore
 import ArenaHTTP
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 /// A program that already uses ArenaCore serves its own registry on a port, with nothing but the public API of
@@ -52,6 +54,48 @@ import Testing
         #expect(reset.status == 200)
         #expect(frame.arena.stats.used == 0)
         #expect(frame.arena.generation == 1)
+    }
+
+    /// `ArenaHTTPServer(registry:configuration:logger:)`: the request log goes to the program's own logger, one
+    /// record `request` per exchange with the fields as metadata.
+    @Test func anEmbeddedServerLogsThroughTheProgramsLogger() throws {
+        // A swift-log handler of the program's own, recording what it is given.
+        final class Box: Sendable { let events = Mutex<[(Logger.Level, String, Logger.Metadata)]>([]) }
+        let box = Box()
+        struct Forwarding: LogHandler {
+            let box: Box
+            var logLevel: Logger.Level = .info
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                box.events.withLock { $0.append((event.level, event.message.description, event.metadata ?? [:])) }
+            }
+        }
+        var configuration = Configuration()
+        configuration.listen.port = 0
+        configuration.arenas = []
+        let server = ArenaHTTPServer(
+            registry: ArenaRegistry(), configuration: configuration,
+            logger: Logger(label: "my-program") { _ in Forwarding(box: box) })
+        try server.start()
+        let port = try #require(server.port)
+        #expect(try curl(port, "/healthz").status == 200)
+        #expect(try curl(port, "/arenas/none").status == 404)
+        server.stop()
+        let requests = box.events.withLock { $0 }.filter { $0.1 == "request" }
+        try #require(requests.count == 2, "\(requests)")
+        #expect(requests.map(\.0) == [.info, .info])
+        #expect(requests.map { $0.2["path"]?.description } == ["/healthz", "/arenas/none"])
+        #expect(requests.map { $0.2["status"]?.description } == ["200", "404"])
+        #expect(requests.map { $0.2["method"]?.description } == ["GET", "GET"])
+        for request in requests {
+            #expect(request.2["client"]?.description.hasPrefix("127.0.0.1:") == true)
+            #expect(Int(request.2["bytes"]?.description ?? "") ?? 0 > 0)
+            #expect(Int(request.2["duration_us"]?.description ?? "") != nil)
+        }
     }
 
     @Test func stopClosesTheListener() throws {

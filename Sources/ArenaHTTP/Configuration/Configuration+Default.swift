@@ -6,6 +6,7 @@ extension Configuration {
           "listen": { "host": "127.0.0.1", "port": 8080, "allowed_hosts": [] },
           "threads": 2,
           "log_requests": true,
+          "log_format": "text",
           "limits": {
             "max_arenas": 1024,
             "max_total_bytes": "1GiB",

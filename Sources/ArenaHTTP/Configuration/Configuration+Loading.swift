@@ -11,16 +11,19 @@ public struct CommandLineOverrides: Sendable, Equatable {
     public var threads: String?
     /// `--token-file <path>`.
     public var tokenFile: String?
+    /// `--log-format text|json`.
+    public var logFormat: String?
 
     public init(
         configPath: String? = nil, host: String? = nil, port: String? = nil, threads: String? = nil,
-        tokenFile: String? = nil
+        tokenFile: String? = nil, logFormat: String? = nil
     ) {
         self.configPath = configPath
         self.host = host
         self.port = port
         self.threads = threads
         self.tokenFile = tokenFile
+        self.logFormat = logFormat
     }
 }
 
@@ -33,6 +36,18 @@ extension Configuration {
         public static let threads = "ARENA_SERVER_THREADS"
         public static let tokenFile = "ARENA_SERVER_TOKEN_FILE"
         public static let token = "ARENA_SERVER_TOKEN"
+        public static let logFormat = "ARENA_SERVER_LOG_FORMAT"
+    }
+
+    /// The log format the flag or the environment asks for, before the configuration is read (so that even a
+    /// configuration error is written in it); nil when neither names a valid one.
+    public static func requestedLogFormat(
+        commandLine: CommandLineOverrides, environment: [String: String]
+    ) -> LogFormat? {
+        for text in [commandLine.logFormat, environment[EnvironmentKey.logFormat]] {
+            if let text, !text.isEmpty { return LogFormat(rawValue: text) }
+        }
+        return nil
     }
 
     /// Builds the configuration the daemon runs with. Precedence, highest first: flags, environment, the file named
@@ -79,6 +94,9 @@ extension Configuration {
                 text: threads, in: Bounds.threads,
                 at: EnvironmentKey.threads)
         }
+        if let format = environment[EnvironmentKey.logFormat] {
+            configuration.logFormat = try ConfigurationValue.logFormat(format, at: EnvironmentKey.logFormat)
+        }
         switch (environment[EnvironmentKey.token], environment[EnvironmentKey.tokenFile]) {
         case (.some, .some):
             throw ConfigurationError(
@@ -111,6 +129,9 @@ extension Configuration {
         }
         if let threads = commandLine.threads {
             configuration.threads = try ConfigurationValue.integer(text: threads, in: Bounds.threads, at: "--threads")
+        }
+        if let format = commandLine.logFormat {
+            configuration.logFormat = try ConfigurationValue.logFormat(format, at: "--log-format")
         }
         if let path = commandLine.tokenFile {
             configuration.auth.token = nil

@@ -56,7 +56,7 @@ extension Configuration {
         let root = try ConfigurationObject(
             document, path: "",
             allowedKeys: [
-                "listen", "threads", "log_requests", "limits", "trace", "auth", "arenas",
+                "listen", "threads", "log_requests", "log_format", "limits", "trace", "auth", "arenas",
             ], requireEveryKey: every)
         var configuration = base
 
@@ -75,6 +75,9 @@ extension Configuration {
         }
         configuration.threads = try root.integer("threads", in: Bounds.threads) ?? configuration.threads
         configuration.logRequests = try root.bool("log_requests") ?? configuration.logRequests
+        if let format = try root.string("log_format") {
+            configuration.logFormat = try ConfigurationValue.logFormat(format, at: "log_format")
+        }
         if let limitsValue = root.value("limits") {
             configuration.limits = try parseLimits(limitsValue, over: base.limits, requireEveryKey: every)
         }

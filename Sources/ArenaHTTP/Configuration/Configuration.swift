@@ -123,6 +123,9 @@ public struct Configuration: Sendable, Equatable {
     public var threads: Int
     /// `log_requests`: one line per request on standard error.
     public var logRequests: Bool
+    /// `log_format`: `"text"` (the default) or `"json"`, the layout of every line on standard error (see
+    /// `LogFormat`).
+    public var logFormat: LogFormat
     /// `limits`.
     public var limits: Limits
     /// `trace`.
@@ -136,12 +139,13 @@ public struct Configuration: Sendable, Equatable {
     public init() { self = Self.builtIn }
 
     init(
-        listen: Listen, threads: Int, logRequests: Bool, limits: Limits, trace: Trace, auth: Auth,
-        arenas: [Arena]
+        listen: Listen, threads: Int, logRequests: Bool, logFormat: LogFormat, limits: Limits, trace: Trace,
+        auth: Auth, arenas: [Arena]
     ) {
         self.listen = listen
         self.threads = threads
         self.logRequests = logRequests
+        self.logFormat = logFormat
         self.limits = limits
         self.trace = trace
         self.auth = auth
@@ -151,7 +155,7 @@ public struct Configuration: Sendable, Equatable {
     /// `builtInJSON` parsed over nothing: every key must be present in it (a test parses it on every run).
     static let builtIn: Configuration = {
         let unset = Configuration(
-            listen: Listen(host: "", port: 0, allowedHosts: []), threads: 0, logRequests: false,
+            listen: Listen(host: "", port: 0, allowedHosts: []), threads: 0, logRequests: false, logFormat: .text,
             limits: Limits(
                 maxArenas: 0, maxTotalBytes: 0, maxArenaBytes: 0, maxClasses: 0, maxBlobsPerArena: 0,
                 maxBodyBytes: 0, maxBatch: 0, maxResponseBytes: 0, maxConcurrentReads: 0, maxConnections: 0,
@@ -177,6 +181,6 @@ public struct Configuration: Sendable, Equatable {
         let authText = auth.token == nil ? "auth off" : (auth.protectReads ? "auth on (reads too)" : "auth on (writes)")
         return "listen \(listen.host):\(listen.port), \(threads) threads, \(arenaText), "
             + "max body \(ByteSize.format(limits.maxBodyBytes)), \(authText), "
-            + "request log \(logRequests ? "on" : "off")"
+            + "request log \(logRequests ? "on" : "off"), log format \(logFormat.rawValue)"
     }
 }

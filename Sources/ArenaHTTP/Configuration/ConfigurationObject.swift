@@ -182,6 +182,17 @@ enum ConfigurationValue {
         return text
     }
 
+    /// A log format: `text` or `json` (`log_format`, `ARENA_SERVER_LOG_FORMAT`, `--log-format`).
+    static func logFormat(_ text: String, at path: String) throws(ConfigurationError) -> LogFormat {
+        guard let format = LogFormat(rawValue: text) else {
+            throw ConfigurationError(
+                path,
+                "expected \(LogFormat.allCases.map { JSONWriter.quoted($0.rawValue) }.joined(separator: " or ")), "
+                    + "got \(JSONWriter.quoted(text))")
+        }
+        return format
+    }
+
     /// An arena name or class label: 1-64 characters of `[A-Za-z0-9._-]`, not starting with `.` (`ArenaName`).
     static func label(_ text: String, at path: String) throws(ConfigurationError) -> String {
         guard ArenaName.isValid(text) else {

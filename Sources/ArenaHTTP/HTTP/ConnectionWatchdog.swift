@@ -26,6 +26,10 @@ final class ConnectionState: Sendable {
     let fileDescriptor: Int32
     /// Accept order.
     let serial: UInt64
+    /// The peer's IPv4 address (host byte order) and port, read when the connection opened; 0 and 0 if unknown.
+    /// Every exchange on the connection is logged with them, the watchdog's 408s and 503s included.
+    let clientAddress: UInt32
+    let clientPort: UInt16
     private let phaseValue = Atomic<UInt8>(Phase.awaitingHead.rawValue)
     /// When the phase began.
     private let phaseStart: Atomic<UInt64>
@@ -38,9 +42,11 @@ final class ConnectionState: Sendable {
     /// What the current request is, for the 408's exchange record (method is empty until the head arrived).
     private let current = Mutex<(method: String, path: String)>(("", ""))
 
-    init(fileDescriptor: Int32, serial: UInt64, now: UInt64) {
+    init(fileDescriptor: Int32, serial: UInt64, now: UInt64, clientAddress: UInt32 = 0, clientPort: UInt16 = 0) {
         self.fileDescriptor = fileDescriptor
         self.serial = serial
+        self.clientAddress = clientAddress
+        self.clientPort = clientPort
         self.phaseStart = Atomic(now)
     }
 
@@ -148,10 +154,10 @@ final class ConnectionWatchdog: @unchecked Sendable {
 
     /// A connection opened: track it and, when that makes too many, close the one that waited longest for a
     /// request head. Returns the state to keep in `*socket_context`.
-    func opened(fileDescriptor: Int32) -> ConnectionState {
+    func opened(fileDescriptor: Int32, clientAddress: UInt32 = 0, clientPort: UInt16 = 0) -> ConnectionState {
         let state = ConnectionState(
             fileDescriptor: fileDescriptor, serial: nextSerial.wrappingAdd(1, ordering: .relaxed).newValue,
-            now: MonotonicClock.nanoseconds())
+            now: MonotonicClock.nanoseconds(), clientAddress: clientAddress, clientPort: clientPort)
         let wasEmpty = connections.withLock { table in
             let wasEmpty = table.isEmpty
             table[state.serial] = state
@@ -311,8 +317,8 @@ final class ConnectionWatchdog: @unchecked Sendable {
             HTTPExchange(
                 method: request.method, path: path, routeLabel: response.routeLabel, status: response.status,
                 bodyBytes: response.bodyCount,
-                durationNanoseconds: MonotonicClock.nanoseconds() &- state.phaseStartedAt, clientAddress: 0,
-                clientPort: 0))
+                durationNanoseconds: MonotonicClock.nanoseconds() &- state.phaseStartedAt,
+                clientAddress: state.clientAddress, clientPort: state.clientPort))
         return RawResponse.bytes(of: response)
     }
 }

@@ -13,9 +13,19 @@ protocol HTTPResponder: Sendable {
 }
 
 /// Sees every exchange once, answered or refused, after its response was handed to libmicrohttpd: the one
-/// place that feeds the request log and the request metrics.
+/// place that feeds the request log and the request metrics. Also hears what libmicrohttpd itself has to say.
 protocol HTTPExchangeObserver: Sendable {
     func record(_ exchange: HTTPExchange)
+    /// A message of libmicrohttpd's (a broken request, a failed socket call), already rate-limited; it may quote
+    /// what a client sent.
+    func libraryMessage(_ message: String)
+}
+
+extension HTTPExchangeObserver {
+    /// By default a warning in the text log on standard error.
+    func libraryMessage(_ message: String) {
+        ServerLog.standardError.log(.warning, "libmicrohttpd: " + message)
+    }
 }
 
 /// Why the HTTP layer refused a request before the application saw it.
@@ -53,7 +63,7 @@ struct HTTPExchange: Sendable {
     var bodyBytes: Int
     /// From the request line's arrival to the response being queued, on the monotonic clock.
     var durationNanoseconds: UInt64
-    /// The client's IPv4 address in host byte order, 0 when unknown.
+    /// The client's IPv4 address in host byte order; with `clientPort`, 0 when unknown.
     var clientAddress: UInt32
     var clientPort: UInt16
 }

@@ -32,6 +32,9 @@ final class HTTPServer: Sendable {
     /// Deadlines for request heads and bodies, and room for new connections under pressure.
     let watchdog: ConnectionWatchdog
 
+    /// How many of libmicrohttpd's messages reach the observer.
+    let libraryMessageRate = LibraryMessageRate()
+
     /// Set by `stop()`: responses from then on carry `Connection: close`.
     private let stopping = Atomic<Bool>(false)
 
@@ -446,7 +449,11 @@ final class HTTPServer: Sendable {
         let result = MHD_queue_response(connection, UInt32(response.status.code), mhdResponse)
         var clientAddress: UInt32 = 0
         var clientPort: UInt16 = 0
-        chttpd_client_address(connection, &clientAddress, &clientPort)
+        if let tracked = state.connection {
+            (clientAddress, clientPort) = (tracked.clientAddress, tracked.clientPort)
+        } else {
+            chttpd_client_address(connection, &clientAddress, &clientPort)
+        }
         observer.record(
             HTTPExchange(
                 method: request.method, path: request.path, routeLabel: response.routeLabel, status: response.status,
@@ -470,7 +477,11 @@ final class HTTPServer: Sendable {
 
     /// A connection opened: the watchdog tracks it; its state goes into `*socket_context`.
     func connectionOpened(_ connection: OpaquePointer, socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
-        let state = watchdog.opened(fileDescriptor: chttpd_connection_fd(connection))
+        var clientAddress: UInt32 = 0
+        var clientPort: UInt16 = 0
+        chttpd_client_address(connection, &clientAddress, &clientPort)
+        let state = watchdog.opened(
+            fileDescriptor: chttpd_connection_fd(connection), clientAddress: clientAddress, clientPort: clientPort)
         socketContext.pointee = Unmanaged.passRetained(state).toOpaque()
     }
 

@@ -99,38 +99,43 @@ func httpServerConnectionNotice(
 }
 
 /// MHD_LogCallback: a message libmicrohttpd would print itself. It may quote a decoded URL, so it goes through
-/// the server log, which escapes control characters (a `%0a` cannot forge a line).
+/// the server's log (as a warning), which escapes control characters (a `%0a` cannot forge a line).
 func httpServerLibraryMessage(
     cls: UnsafeMutableRawPointer?, format: UnsafePointer<CChar>?, arguments: CVaListPointer?
 ) {
-    guard let format, let arguments, LibraryMessageRate.shared.admit() else { return }
-    var buffer = [CChar](repeating: 0, count: 1024)
-    let count = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, arguments) }
-    guard count > 0 else { return }
-    let length = min(Int(count), buffer.count - 1)
-    var message = buffer[..<length].map { UInt8(bitPattern: $0) }
-    while message.last == UInt8(ascii: "\n") { message.removeLast() }
-    ServerLog.standardError.notice("libmicrohttpd: " + String(decoding: message, as: UTF8.self))
+    guard let cls, let format, let arguments else { return }
+    // Safe: as in httpServerAccessHandler (libmicrohttpd logs only while the daemon runs).
+    Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
+        guard server.libraryMessageRate.admit(reportDropped: { server.observer.libraryMessage($0) }) else { return }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, arguments) }
+        guard count > 0 else { return }
+        let length = min(Int(count), buffer.count - 1)
+        var message = buffer[..<length].map { UInt8(bitPattern: $0) }
+        while message.last == UInt8(ascii: "\n") { message.removeLast() }
+        server.observer.libraryMessage(String(decoding: message, as: UTF8.self))
+    }
 }
 
 /// At most `perSecond` libmicrohttpd messages a second reach the log: a flood of broken connections must not
 /// become a flood of log lines (disk, and the operator's attention). The first message of a new second says how
 /// many were dropped in the one before.
 final class LibraryMessageRate: Sendable {
-    static let shared = LibraryMessageRate()
     static let perSecond: UInt64 = 20
 
     private let second = Atomic<UInt64>(0)
     private let count = Atomic<UInt64>(0)
     private let dropped = Atomic<UInt64>(0)
 
-    func admit() -> Bool {
+    /// Whether the next message may be logged; `reportDropped` receives `N more messages dropped` first when
+    /// this is a new second after dropped ones.
+    func admit(reportDropped: (String) -> Void) -> Bool {
         let now = MonotonicClock.nanoseconds() / 1_000_000_000
         let current = second.load(ordering: .relaxed)
         if now != current, second.compareExchange(expected: current, desired: now, ordering: .relaxed).exchanged {
             count.store(0, ordering: .relaxed)
             let lost = dropped.exchange(0, ordering: .relaxed)
-            if lost > 0 { ServerLog.standardError.notice("libmicrohttpd: \(lost) more messages dropped") }
+            if lost > 0 { reportDropped("\(lost) more messages dropped") }
         }
         guard count.wrappingAdd(1, ordering: .relaxed).newValue <= Self.perSecond else {
             dropped.wrappingAdd(1, ordering: .relaxed)

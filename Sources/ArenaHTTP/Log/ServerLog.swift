@@ -1,94 +1,93 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Logging
 
-/// The lines the server writes, normally to standard error: its notices (`arena-server: removed arena 'job-7':
-/// idle past its ttl_seconds`) and one line per request (`GET /healthz 200 3 41us`: method, path, status, body
-/// bytes, microseconds).
+/// What the server writes to its log, normally standard error: notices (`listening on ...`, `removed arena 'job-7':
+/// idle past its ttl_seconds`, libmicrohttpd's messages) and one line per request, through swift-log.
 ///
-/// Every line is one `write(2)` of under PIPE_BUF bytes, so lines from worker threads never interleave and no
-/// lock is taken. Every byte a client or a configuration could choose is escaped: control characters become
-/// `\xNN` and `\` becomes `\\`, so nothing written can start a line of its own (a `%0a` in a path cannot forge
-/// `arena-server: received SIGTERM, stopping`).
+/// By default the logger writes through a `ServerLogHandler`: `LogLine`s in the configured `LogFormat`, one
+/// `write(2)` of under PIPE_BUF bytes each, every client-chosen byte escaped. A program that embeds the server
+/// may hand it any `Logger` instead; then each request is a record `request` with the metadata `client`, `method`,
+/// `path`, `route`, `status`, `bytes` and `duration_us`.
+///
+/// Levels: requests `info`, or `error` for a 5xx answer; start and stop `notice`; housekeeping (an idle arena
+/// removed) `info`; libmicrohttpd's messages `warning`; configuration errors and failures to start `error`.
 ///
 /// ```swift
-/// ServerLog.standardError.notice("listening on http://127.0.0.1:8080")
+/// let log = ServerLog(fileDescriptor: 2, format: .json)
+/// log.notice("listening on http://127.0.0.1:8080")
+/// // {"ts":"2026-12-01T23:10:04.123Z","level":"notice","msg":"listening on http://127.0.0.1:8080"}
 /// ```
 public struct ServerLog: Sendable {
-    /// Paths longer than this are cut with `...`, keeping a line below PIPE_BUF (4096) even when every byte
-    /// needs its four-byte escape.
-    static let maxPathBytes = 512
-    /// Messages are cut to this many bytes for the same reason.
-    static let maxMessageBytes = 768
+    /// The label of the server's logger: the text format shows it before every notice (`arena-server: ...`).
+    public static let label = "arena-server"
 
-    /// Destination descriptor.
-    public let fileDescriptor: Int32
+    /// Where records go.
+    public let logger: Logger
+    /// The logger's handler when it is ours: request lines are then rendered straight into bytes, without a
+    /// message string or a metadata dictionary (the request log runs on the worker threads, once per request).
+    private let handler: ServerLogHandler?
 
-    public init(fileDescriptor: Int32) {
-        self.fileDescriptor = fileDescriptor
+    /// The server's own handler on `fileDescriptor`, in `format`.
+    public init(fileDescriptor: Int32 = 2, format: LogFormat = .text) {
+        self.init(
+            logger: Logger(label: Self.label) { label in
+                ServerLogHandler(label: label, format: format, fileDescriptor: fileDescriptor)
+            })
     }
 
+    /// Any swift-log logger.
+    public init(logger: Logger) {
+        self.logger = logger
+        self.handler = logger.handler as? ServerLogHandler
+    }
+
+    /// Text on standard error: the log before the configuration says otherwise.
     public static let standardError = ServerLog(fileDescriptor: 2)
 
-    /// `arena-server: <message>`.
-    public func notice(_ message: String) {
-        var line: [UInt8] = []
-        line.reserveCapacity(16 + min(message.utf8.count, Self.maxMessageBytes))
-        line.append(contentsOf: "arena-server: ".utf8)
-        Self.appendEscaped(message.utf8, limit: Self.maxMessageBytes, to: &line)
-        line.append(UInt8(ascii: "\n"))
-        write(line)
+    /// A record at `level`.
+    public func log(_ level: Logger.Level, _ message: String) {
+        logger.log(level: level, Logger.Message(stringLiteral: message))
+    }
+
+    /// A `notice`: the server started or is stopping.
+    public func notice(_ message: String) { log(.notice, message) }
+
+    /// An `error`: the server cannot start or go on (exit codes 1 and 2).
+    public func error(_ message: String) { log(.error, message) }
+
+    /// The level of an exchange's line: `error` when the server answered 5xx, else `info` (a 4xx is the client's
+    /// mistake, not the server's).
+    static func level(of exchange: HTTPExchange) -> Logger.Level {
+        exchange.status.code >= 500 ? .error : .info
     }
 
     /// The request line of one exchange.
     func request(_ exchange: HTTPExchange) {
-        write(Self.requestLine(exchange))
-    }
-
-    /// `METHOD PATH STATUS BYTES DURATIONus` and a newline.
-    static func requestLine(_ exchange: HTTPExchange) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + min(exchange.path.utf8.count, maxPathBytes))
-        appendEscaped(exchange.method.rawValue.utf8, limit: 32, to: &out)
-        out.append(UInt8(ascii: " "))
-        appendEscaped(exchange.path.utf8, limit: maxPathBytes, to: &out)
-        out.append(UInt8(ascii: " "))
-        DecimalText.append(UInt64(exchange.status.code), to: &out)
-        out.append(UInt8(ascii: " "))
-        DecimalText.append(UInt64(exchange.bodyBytes), to: &out)
-        out.append(UInt8(ascii: " "))
-        DecimalText.append(exchange.durationNanoseconds / 1_000, to: &out)
-        out.append(contentsOf: "us\n".utf8)
-        return out
-    }
-
-    /// Appends at most `limit` bytes of `text`, escaped (see the type's documentation), and `...` when cut.
-    static func appendEscaped(_ text: some Collection<UInt8>, limit: Int, to out: inout [UInt8]) {
-        for byte in text.prefix(limit) {
-            switch byte {
-            case 0x00..<0x20, 0x7F:
-                out.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigit(byte >> 4),
-                    hexDigit(byte & 0x0F),
-                ])
-            case UInt8(ascii: "\\"):
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            default:
-                out.append(byte)
-            }
+        let level = Self.level(of: exchange)
+        if let handler {
+            handler.logRequest(exchange, level: level)
+        } else {
+            guard logger.logLevel <= level else { return }
+            logger.log(level: level, "request", metadata: Self.metadata(of: exchange))
         }
-        if text.count > limit { out.append(contentsOf: "...".utf8) }
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-    }
-
-    private func write(_ line: [UInt8]) {
-        line.withUnsafeBytes { raw in
-            // Safe: write reads raw.count bytes of the line's storage, which is alive during this closure. Errors
-            // (a closed stderr) are ignored: logging must not fail a request.
-            _ = Glibc.write(fileDescriptor, raw.baseAddress, raw.count)
+    /// An exchange as swift-log metadata, for loggers that are not ours.
+    static func metadata(of exchange: HTTPExchange) -> Logger.Metadata {
+        var client = "-"
+        if exchange.clientAddress != 0 || exchange.clientPort != 0 {
+            let address = exchange.clientAddress
+            client =
+                "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
+                + ":\(exchange.clientPort)"
         }
+        return [
+            "client": .string(client),
+            "method": .string(exchange.method.rawValue),
+            "path": .string(exchange.path),
+            "route": .string(exchange.routeLabel),
+            "status": .stringConvertible(exchange.status.code),
+            "bytes": .stringConvertible(exchange.bodyBytes),
+            "duration_us": .stringConvertible(exchange.durationNanoseconds / 1_000),
+        ]
     }
 }

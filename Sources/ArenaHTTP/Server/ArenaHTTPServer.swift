@@ -1,4 +1,7 @@
 import ArenaCore
+import Logging
+import Synchronization
+
 /// An arena registry served over HTTP: the JSON API (stats, events and their live streams, resets, blobs,
 /// checkpoints), Prometheus `/metrics` and the dashboard at `/`, on libmicrohttpd.
 ///
@@ -7,8 +10,6 @@ import ArenaCore
 ///
 /// ```swift
 /// import ArenaCore
-import Synchronization
-
 /// import ArenaHTTP
 ///
 /// let registry = ArenaRegistry()
@@ -22,9 +23,9 @@ import Synchronization
 /// server.stop()
 /// ```
 ///
-/// Of `configuration`, a server around an existing registry uses `listen`, `threads`, `log_requests`, the HTTP
-/// limits (`max_body_bytes`, `max_batch`, `max_connections`, ...), `trace` (for arenas created over the API) and
-/// `auth`; the registry keeps its own limits and arenas, and `configuration.arenas` is not used.
+/// Of `configuration`, a server around an existing registry uses `listen`, `threads`, `log_requests`, `log_format`,
+/// the HTTP limits (`max_body_bytes`, `max_batch`, `max_connections`, ...), `trace` (for arenas created over the
+/// API) and `auth`; the registry keeps its own limits and arenas, and `configuration.arenas` is not used.
 public final class ArenaHTTPServer: Sendable {
     /// The arenas served.
     public let registry: ArenaRegistry
@@ -35,9 +36,18 @@ public final class ArenaHTTPServer: Sendable {
     /// Runs from `start()` to `stop()`.
     private let sweeper = Mutex<IdleSweeper?>(nil)
 
-    /// A server for `registry`; nothing listens until `start()`.
+    /// A server for `registry`; nothing listens until `start()`. It logs to standard error in
+    /// `configuration.logFormat`.
     public convenience init(registry: ArenaRegistry, configuration: Configuration = Configuration()) {
-        self.init(registry: registry, configuration: configuration, log: .standardError)
+        self.init(
+            registry: registry, configuration: configuration,
+            log: ServerLog(fileDescriptor: 2, format: configuration.logFormat))
+    }
+
+    /// A server for `registry` that logs through `logger` (swift-log) instead: its notices, libmicrohttpd's
+    /// messages and, with `log_requests`, a record `request` per exchange (see `ServerLog`).
+    public convenience init(registry: ArenaRegistry, configuration: Configuration = Configuration(), logger: Logger) {
+        self.init(registry: registry, configuration: configuration, log: ServerLog(logger: logger))
     }
 
     /// A server with a new registry that holds the arenas `configuration` declares (pinned: they can be reset,
@@ -57,7 +67,7 @@ public final class ArenaHTTPServer: Sendable {
         }
         self.init(
             registry: registry, configuration: configuration, declaredArenas: configuration.arenas.map(\.name),
-            log: .standardError)
+            log: ServerLog(fileDescriptor: 2, format: configuration.logFormat))
     }
 
     /// `declaredArenas`: the arenas `/readyz` expects in the registry.
@@ -68,9 +78,7 @@ public final class ArenaHTTPServer: Sendable {
             registry: registry, configuration: configuration, declaredArenas: declaredArenas, log: log)
         http = HTTPServer(
             options: HTTPServer.Options(configuration), responder: api,
-            observer: ExchangeRecorder(
-                metrics: api.requestMetrics,
-                log: configuration.logRequests ? log : nil))
+            observer: ExchangeRecorder(metrics: api.requestMetrics, log: log, logRequests: configuration.logRequests))
         api.openConnections.connect(http)
         registry.generationObserver = api.scopeMetrics
     }

@@ -131,7 +131,7 @@ final class TestClient: Sendable {
             response = api.respond(to: .badTarget(reason: error.reason), request: request)
         }
         // What HTTPServer does after queueing a response, so that the request metrics count in-process requests.
-        ExchangeRecorder(metrics: api.requestMetrics, log: nil).record(
+        ExchangeRecorder(metrics: api.requestMetrics, log: api.log, logRequests: false).record(
             HTTPExchange(
                 method: method, path: request.path, routeLabel: response.routeLabel, status: response.status,
                 bodyBytes: response.bodyCount, durationNanoseconds: MonotonicClock.nanoseconds() &- start,
