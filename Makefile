@@ -24,7 +24,7 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 BIN        ?= $(RELEASE_BIN)
 
 .PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
-	bench-callgrind install install-files clean
+	bench-callgrind dashboard-screenshot install install-files clean
 
 all: build
 
@@ -104,6 +104,14 @@ bench-callgrind: deps
 bench-check: deps
 	@scripts/install-deps.sh bench
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+
+# Refreshes docs/dashboard.png: a real daemon under 20 s of mixed traffic, its dashboard in headless Chromium
+# (DashboardBrowserTests/screenshotForTheReadme, not part of `make test`).
+dashboard-screenshot: deps
+	@ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	ARENA_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build \
+		--filter DashboardBrowserTests/screenshotForTheReadme
 
 # Binary, configuration and systemd unit; the unit's paths follow BINDIR and SYSCONFDIR. Example:
 #   make install PREFIX=/usr DESTDIR=/tmp/stage   # /tmp/stage/usr/bin/arena-server, /tmp/stage/etc/arena-server/...

@@ -24,7 +24,7 @@ case "${1:-build}" in
     command -v unshare >/dev/null || need+=(util-linux)
     command -v make >/dev/null || need+=(make)
     # The dashboard browser tests. Chromium is large, so only CI (or whoever asks) gets it; without it those
-    # tests say they were skipped.
+    # tests are skipped on a developer's machine and fail under CI or with ARENA_INSTALL_CHROMIUM=1.
     want_chromium=0
     case "${CI:-}" in ""|false|0) ;; *) want_chromium=1 ;; esac
     if [ "${ARENA_INSTALL_CHROMIUM:-}" = 1 ]; then want_chromium=1; fi

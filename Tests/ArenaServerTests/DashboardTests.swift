@@ -5,10 +5,9 @@ import Testing
 
 /// The dashboard at `GET /`: its HTML (self-contained), and in headless Chromium against the real daemon (the
 /// DOM it builds from /arenas and the live stream, and a screenshot a person can look at). The browser tests need
-/// Debian's chromium (`ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test`, or CI) and are skipped without it.
-@Suite(.serialized) struct DashboardTests {
-    static let chromium = "/usr/bin/chromium"
-    static let hasChromium = FileManager.default.isExecutableFile(atPath: chromium)
+/// Debian's chromium (`ARENA_INSTALL_CHROMIUM=1 scripts/install-deps.sh test`, or CI): skipped without it on a
+/// developer's machine, failed without it under CI. `DashboardBrowserTests` use the page's controls.
+@Suite(.serialized, .sharedChromium) struct DashboardTests {
     /// Beside the build products, whatever the scratch path.
     static let screenshot = TestPaths.buildDirectory.appendingPathComponent("screenshots/dashboard.png")
 
@@ -32,13 +31,14 @@ import Testing
         }
         for hook in [
             #"id="tail""#, #"id="rows""#, "tr.dataset.arena = name", #"class="used""#,
-            "document.body.dataset.loaded = \"true\"", "/events?follow=1&format=ndjson",
+            "document.body.dataset.loaded = \"true\"", "/events?follow=1&format=ndjson", #"id="pause""#,
+            #"id="tail-filter""#, #"id="tail-paused""#, #"class="spark""#, "confirm(",
         ] {
             #expect(html.contains(hook), "the page has \(hook)")
         }
     }
 
-    @Test(.enabled(if: hasChromium, "chromium not installed"))
+    @Test(.enabled(if: HeadlessChromium.shouldRun, HeadlessChromium.missing))
     func browserRendersEveryArenaWithItsFillAndTheLiveTail() throws {
         let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
         let client = TestClient(port: daemon.port)
@@ -59,7 +59,11 @@ import Testing
         #expect(arenas.count == 23)
 
         let url = "http://127.0.0.1:\(daemon.port)/"
-        let dom = try Self.dumpDOM(url)
+        let page = try Self.newPage()
+        let dom = try Self.dom(
+            of: page, at: url,
+            when: ##"document.querySelectorAll("#rows tr").length === 23 && "##
+                + #"document.getElementById("tail").innerText.includes("dash-19: Failed")"#)
         #expect(dom.contains(#"data-loaded="true""#), "the first refresh finished")
         let rows = Self.rows(in: dom)
         #expect(rows.count == arenas.count)
@@ -77,17 +81,22 @@ import Testing
         }
         #expect(dom.contains(#"style="width: 76.29%;""#), "request: 50000 / 65536")
 
+        // Each line: the event's time (HH:MM:SS.mmm), then the arena and the event.
         let tail = try #require(Self.tailLines(in: dom), "#tail")
-        #expect(tail.contains("request: Allocated 50000 from 0 to 49999"))
-        #expect(tail.contains("frame: Allocated 3 from 1000 to 1002"))
-        #expect(tail.contains("dash-19: Failed to allocate 4096 bytes (used \(19 * 4096 / 21) of 4096)"))
+        for line in [
+            "request: Allocated 50000 from 0 to 49999", "frame: Allocated 3 from 1000 to 1002",
+            "dash-19: Failed to allocate 4096 bytes (used \(19 * 4096 / 21) of 4096)",
+        ] {
+            #expect(
+                tail.contains { $0.hasSuffix(" " + line) && DashboardBrowserTests.millisecondOfDay($0) != nil },
+                "a tail line '<time> \(line)' in \(tail.suffix(5))")
+        }
 
         try? FileManager.default.removeItem(at: Self.screenshot)
         try FileManager.default.createDirectory(
             at: Self.screenshot.deletingLastPathComponent(),
             withIntermediateDirectories: true)
-        let shot = try Self.runChromium(["--screenshot=\(Self.screenshot.path)", "--window-size=1400,800", url])
-        #expect(shot.exit == .exited(0), "chromium: \(shot.stderr.suffix(1000))")
+        try page.screenshot().write(to: Self.screenshot)
         let png = try Data(contentsOf: Self.screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "a PNG file")
         try #require(png.count > 10_000, "a real picture, \(png.count) bytes")
@@ -130,34 +139,29 @@ import Testing
         #expect(daemon.stop() == .exited(0))
     }
 
-    @Test(.enabled(if: hasChromium, "chromium not installed"))
+    @Test(.enabled(if: HeadlessChromium.shouldRun, HeadlessChromium.missing))
     func browserRendersAThousandArenas() throws {
         let (daemon, _) = try Self.startWithAThousandArenas()
-        let dom = try Self.dumpDOM("http://127.0.0.1:\(daemon.port)/")
+        let dom = try Self.dom(
+            of: try Self.newPage(), at: "http://127.0.0.1:\(daemon.port)/",
+            when: #"document.getElementById("shown").textContent === "1003 of 1003 shown""#)
         #expect(Self.rows(in: dom).count == 1003)
         #expect(dom.contains("1003 of 1003 shown"))
     }
 
     // MARK: - Chromium
 
-    /// Runs headless chromium with `arguments` (bounded: 60 s) and a throwaway profile.
-    static func runChromium(_ arguments: [String]) throws -> ChildProcess.Result {
-        let profile = try TestPaths.temporaryDirectory("arena-chromium")
-        defer { try? FileManager.default.removeItem(at: profile) }
-        return try ChildProcess.run(
-            chromium,
-            [
-                "--headless", "--no-sandbox", "--disable-gpu",
-                "--user-data-dir=\(profile.path)", "--virtual-time-budget=5000",
-            ]
-                + arguments, timeout: .seconds(60))
+    /// A page (1400 x 800) of the suite's browser.
+    static func newPage() throws -> HeadlessChromium.Page {
+        try HeadlessChromium.required().newPage()
     }
 
-    /// The DOM after the page's scripts ran (`--dump-dom`).
-    static func dumpDOM(_ url: String) throws -> String {
-        let result = try runChromium(["--dump-dom", url])
-        #expect(result.exit == .exited(0), "chromium --dump-dom: \(result.stderr.suffix(1000))")
-        return result.stdout
+    /// The DOM (`outerHTML`, what `chromium --dump-dom` prints) of `url` in `page` once the JavaScript `ready`
+    /// holds (at most 30 s).
+    static func dom(of page: HeadlessChromium.Page, at url: String, when ready: String) throws -> String {
+        try page.open(url)
+        try page.waitUntil(ready, timeout: .seconds(30), "the dashboard at \(url)")
+        return try #require(try page.evaluate("document.documentElement.outerHTML").string)
     }
 
     struct Row {
@@ -196,13 +200,24 @@ import Testing
         return String(rest[..<end])
     }
 
-    /// The text of each line div in `#tail`.
+    /// The text of each line div in `#tail`, its tags (the time's span) removed.
     static func tailLines(in dom: String) -> [String]? {
         guard let start = dom.range(of: #"<div id="tail">"#) else { return nil }
         let tail = dom[start.upperBound...].components(separatedBy: "</section>")[0]
         return tail.components(separatedBy: "<div").dropFirst().compactMap { line in
             guard let open = line.firstIndex(of: ">"), let close = line.range(of: "</div>") else { return nil }
-            return String(line[line.index(after: open)..<close.lowerBound])
+            var text = ""
+            var inTag = false
+            for character in line[line.index(after: open)..<close.lowerBound] {
+                if character == "<" {
+                    inTag = true
+                } else if character == ">" {
+                    inTag = false
+                } else if !inTag {
+                    text.append(character)
+                }
+            }
+            return text
         }
     }
 }
