@@ -8,24 +8,44 @@ SWIFT_BUILD_FLAGS ?=
 # cargo, for the bumpalo reference of `make bench` (rustup puts it in ~/.cargo/bin, often not on PATH).
 CARGO      ?= $(shell command -v cargo 2>/dev/null || { [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo; })
 
-.PHONY: all deps build release run test consumer-check docs lint bench bench-check bench-bumpalo bench-callgrind \
-	bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot clean
+# `make install`: the conventional places under PREFIX, staged under DESTDIR (packagers).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+# /etc for a /usr install (a distribution's), PREFIX/etc otherwise (GNU's sysconfdir).
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+# systemd reads units from /usr/lib/systemd/system and /usr/local/lib/systemd/system alike.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# The binary `install-files` copies; `install` builds it first.
+BIN        ?= $(RELEASE_BIN)
+
+.PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
+	bench-callgrind bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot install install-files \
+	clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh build
 
-build: deps
+# The git revision `--version` and arena_build_info report (a plain `swift build` says `unknown`).
+revision:
+	@scripts/write-revision.sh
+
+build: deps revision
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-release: deps
+release: deps revision
 	$(SWIFT) build -c release --product arena-server
 
 run: release
 	$(RELEASE_BIN) --config $(CONFIG)
 
-test: deps
+test: deps revision
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
@@ -79,7 +99,7 @@ bench-bumpalo:
 # serving the bytes the daemon answered, route by route; wrk runs interleaved for ROUNDS rounds of DURATION
 # seconds (defaults 5 and 5: about 8 minutes). Prints req/s, p50/p99 latency, CPU per request and the ratios;
 # writes Benchmarks/.build/bench-http.md. Run it on a quiet machine.
-bench-http: deps
+bench-http: deps revision
 	@scripts/install-deps.sh bench
 	python3 Benchmarks/http/bench.py
 
@@ -110,6 +130,20 @@ dashboard-screenshot: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	ARENA_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build \
 		--filter DashboardBrowserTests/screenshotForTheReadme
+
+# Binary, configuration and systemd unit; the unit's paths follow BINDIR and SYSCONFDIR. Example:
+#   make install PREFIX=/usr DESTDIR=/tmp/stage   # /tmp/stage/usr/bin/arena-server, /tmp/stage/etc/arena-server/...
+install: release
+	$(MAKE) install-files
+
+install-files:
+	install -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/arena-server
+	install -D -m 644 config/arena-server.json $(DESTDIR)$(SYSCONFDIR)/arena-server/arena-server.json
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/arena-server|$(BINDIR)/arena-server|g' \
+		-e 's|/usr/local/etc/arena-server|$(SYSCONFDIR)/arena-server|g' \
+		deploy/systemd/arena-server.service >$(DESTDIR)$(UNITDIR)/arena-server.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/arena-server.service
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -9,8 +9,9 @@
 # 2. The url form: the same manifest with README's `.package(url:from:)` and `.product` lines in place of the path
 #    ones. The package is not published from here, so git (GIT_CONFIG_*, for this run only) reads README's URL
 #    from a local bare repository of the same copy, tagged with the version the daemon prints
-#    (Sources/ArenaServer/ServerVersion.swift), which README's `from:` must name. SwiftPM resolves it as it would
-#    a release (identity from the URL's last component, version from the tag) and runs the library example again.
+#    (ArenaHTTPServer.version in Sources/ArenaHTTP/Server/ArenaHTTPServer+Version.swift), which README's `from:`
+#    must name. SwiftPM resolves it as it would a release (identity from the URL's last component, version from
+#    the tag) and runs the library example again.
 # Usage: scripts/consumer-check.sh   (make consumer-check; CI runs it)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -75,12 +76,13 @@ url_package_line="$(grep -E '^\.package\(url: ' <<<"$url_lines")" || true
 url_product="$(grep -oE '\.product\(name: "ArenaCore", package: "[^"]*"\)' <<<"$url_lines")" || true
 url="$(sed -n 's|^\.package(url: "\([^"]*\)", from: "[^"]*"),\{0,1\}$|\1|p' <<<"$url_package_line")"
 from="$(sed -n 's|^\.package(url: "[^"]*", from: "\([^"]*\)"),\{0,1\}$|\1|p' <<<"$url_package_line")"
-version="$(sed -n 's|.*static let string = "\([^"]*\)".*|\1|p' "$root/Sources/ArenaServer/ServerVersion.swift")"
+version_file="$root/Sources/ArenaHTTP/Server/ArenaHTTPServer+Version.swift"
+version="$(sed -n 's|.*public static let version = "\([^"]*\)".*|\1|p' "$version_file")"
 [ -n "$url" ] && [ -n "$from" ] || fail "README's url form is not .package(url: \"URL\", from: \"VERSION\")"
 [ -n "$url_product" ] || fail "README's url form has no .product(name: \"ArenaCore\", package: ...)"
-[ -n "$version" ] || fail "no version in Sources/ArenaServer/ServerVersion.swift"
+[ -n "$version" ] || fail "no version in $version_file"
 [ "$from" = "$version" ] ||
-  fail "README's url form asks for from: \"$from\" but this checkout is version $version (ServerVersion.swift)"
+  fail "README's url form asks for from: \"$from\" but this checkout is version $version (ArenaHTTPServer.version)"
 article_from="$(sed -n 's|.*\.package(url: "[^"]*", from: "\([^"]*\)").*|\1|p' "$article")"
 [ "$article_from" = "$version" ] ||
   fail "the getting-started article asks for from: \"$article_from\" but this checkout is version $version"

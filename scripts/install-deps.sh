@@ -13,8 +13,16 @@ case "${1:-build}" in
     command -v jq >/dev/null || need+=(jq)
     # The profile test reads a live profile with `go tool pprof`, the tool users run.
     command -v go >/dev/null || need+=(golang-go)
-    # The monitoring tests: promtool lints /metrics, a real Prometheus server scrapes the daemon.
+    # The monitoring tests: promtool lints /metrics and checks and unit-tests deploy/prometheus/alerts.yml, a real
+    # Prometheus server scrapes the daemon and answers every query of deploy/grafana/arena-server.json.
     { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
+    # promtool 2.42 reads text 0.0.4 only: the OpenMetrics exposition is checked by prometheus_client's parser.
+    /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || need+=(python3-prometheus-client)
+    # The systemd unit: `systemd-analyze verify`, and scripts/systemd-sandbox.py's seccomp filters.
+    command -v systemd-analyze >/dev/null || need+=(systemd)
+    /usr/bin/python3 -c 'import seccomp' 2>/dev/null || need+=(python3-seccomp)
+    command -v unshare >/dev/null || need+=(util-linux)
+    command -v make >/dev/null || need+=(make)
     # The dashboard browser tests. Chromium is large, so only CI (or whoever asks) gets it; without it those
     # tests are skipped on a developer's machine and fail under CI or with ARENA_INSTALL_CHROMIUM=1.
     want_chromium=0

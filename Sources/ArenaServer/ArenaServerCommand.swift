@@ -23,7 +23,7 @@ struct ArenaServerCommand: ParsableCommand {
             duration). With --log-format json each line is a JSON object: ts, level, msg, and for requests \
             client, method, path, route, status, bytes, duration_us.
             """,
-        version: ServerVersion.string
+        version: ArenaHTTPServer.versionLine
     )
 
     @Option(help: ArgumentHelp("JSON configuration file (default: built-in configuration).", valueName: "path"))

@@ -10,14 +10,15 @@ import Glibc
 enum Daemon {
     /// Runs until SIGINT or SIGTERM, then stops gracefully and returns.
     ///
-    /// Logs `listening on http://HOST:PORT` (a notice) and, when port 0 was asked for, prints `port=N` to standard
-    /// output (flushed at once, for tests and scripts that wait for it).
+    /// Logs `version 0.2.0 (revision R, Swift S)` and `listening on http://HOST:PORT` (notices) and, when port 0
+    /// was asked for, prints `port=N` to standard output (flushed at once, for tests and scripts that wait for it).
     static func run(_ server: ArenaHTTPServer, log: ServerLog) throws(HTTPServerError) {
         // Handlers first: a signal that arrives while the server starts must still stop it cleanly.
         let termination = TerminationSignals()
         try server.start()
         // Safe to force: start() succeeded, so the server is running and knows its port.
         let port = server.port!
+        log.notice("version \(ArenaHTTPServer.versionLine)")
         log.notice("listening on http://\(server.configuration.listen.host):\(port)")
         if server.configuration.listen.port == 0 {
             writeLine("port=\(port)", to: STDOUT_FILENO)

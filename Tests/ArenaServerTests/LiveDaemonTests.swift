@@ -25,10 +25,11 @@ import Glibc
         let lines = TextLogLine.all(in: daemon.stderr.text)
         #expect(!lines.contains(nil), "\(daemon.stderr.text)")
         let notices = lines.compactMap { $0 }.filter { $0.notice != nil }
-        #expect(notices.map(\.level) == ["notice", "notice", "notice"])
+        #expect(notices.map(\.level) == ["notice", "notice", "notice", "notice"])
         #expect(
             notices.map(\.notice) == [
-                "listening on http://127.0.0.1:\(daemon.port)", "received SIGTERM, stopping", "stopped",
+                "version \(ArenaHTTPServer.versionLine)", "listening on http://127.0.0.1:\(daemon.port)",
+                "received SIGTERM, stopping", "stopped",
             ])
         let requests = lines.compactMap { $0?.request }
         #expect(requests.map(\.method) == ["GET", "GET"], "one log line per request")
@@ -125,16 +126,18 @@ import Glibc
         #expect(!result.stdout.contains("port="))
     }
 
-    /// `--version` prints the version that `Sources/ArenaServer/ServerVersion.swift` declares (the executable
-    /// module cannot be imported by tests).
+    /// `--version` prints the release, the git revision `make` compiled in (from the generated
+    /// `BuildRevision+Generated.swift`; `unknown` without it) and the Swift compiler.
     @Test func versionFlag() throws {
-        let source = TestPaths.repositoryRoot.appendingPathComponent("Sources/ArenaServer/ServerVersion.swift")
-        let declaration = try String(contentsOf: source, encoding: .utf8)
-        let version = try #require(
-            declaration.firstMatch(of: /static let string = "([^"]+)"/)?.output.1,
-            "no version string in \(source.path)")
+        let generated = TestPaths.repositoryRoot.appendingPathComponent(
+            "Sources/ArenaHTTP/Server/BuildRevision+Generated.swift")
+        let revision =
+            (try? String(contentsOf: generated, encoding: .utf8))
+            .flatMap { $0.firstMatch(of: /revision: String \{ "([^"]+)" \}/)?.output.1 }.map(String.init)
+            ?? "unknown"
         let result = try LiveDaemon.run(["--version"])
         #expect(result.exit == .exited(0))
-        #expect(result.stdout == version + "\n")
+        #expect(result.stdout == "0.2.0 (revision \(revision), Swift \(ArenaHTTPServer.swiftVersion))\n")
+        #expect(ArenaHTTPServer.version == "0.2.0")
     }
 }

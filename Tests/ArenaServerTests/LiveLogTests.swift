@@ -58,7 +58,8 @@ import Glibc
             let response = try connection.readResponse()
             #expect(response.status == row.status, "\(row.name)")
         }
-        #expect(eventually { daemon.stderr.text.split(separator: "\n").count >= Self.hostile.count + 2 })
+        // The version and listening notices, /healthz, then one line per hostile request.
+        #expect(eventually { daemon.stderr.text.split(separator: "\n").count >= Self.hostile.count + 3 })
         #expect(daemon.stop() == .exited(0))
 
         let output = try Data(contentsOf: daemon.stderr.url)
@@ -71,10 +72,11 @@ import Glibc
         let all = objects.compactMap { $0 }
 
         let notices = all.filter { $0["msg"] as? String != "request" }
-        #expect(notices.map { $0["level"] as? String } == ["notice", "notice", "notice"])
+        #expect(notices.map { $0["level"] as? String } == ["notice", "notice", "notice", "notice"])
         #expect(
             notices.map { $0["msg"] as? String } == [
-                "listening on http://127.0.0.1:\(daemon.port)", "received SIGTERM, stopping", "stopped",
+                "version \(ArenaHTTPServer.versionLine)", "listening on http://127.0.0.1:\(daemon.port)",
+                "received SIGTERM, stopping", "stopped",
             ])
         for object in all {
             #expect((object["ts"] as? String).map(TextLogLine.isTimestamp) == true, "\(object)")
@@ -113,7 +115,8 @@ import Glibc
             try connection.send(row.request)
             _ = try connection.readResponse()
         }
-        #expect(eventually { daemon.stderr.text.split(separator: "\n").count >= Self.hostile.count + 1 })
+        // The version and listening notices, then one line per request.
+        #expect(eventually { daemon.stderr.text.split(separator: "\n").count >= Self.hostile.count + 2 })
         #expect(daemon.stop() == .exited(0))
         let lines = TextLogLine.all(in: daemon.stderr.text)
         #expect(!lines.contains(nil), "\(daemon.stderr.text)")
@@ -133,7 +136,7 @@ import Glibc
         #expect(TestClient(port: daemon.port).get("/healthz").status == .ok)
         #expect(daemon.stop() == .exited(0))
         let objects = JSONLogLines.parse(daemon.stderr.text)
-        #expect(objects.count == 4 && !objects.contains { $0 == nil }, "\(daemon.stderr.text)")
+        #expect(objects.count == 5 && !objects.contains { $0 == nil }, "\(daemon.stderr.text)")
         #expect(objects.compactMap { $0?["path"] as? String } == ["/healthz"])
 
         let config = try TestPaths.temporaryFile(#"{ "log_format": "json" }"#)

@@ -10,8 +10,6 @@ import Glibc
 /// `/metrics` against the real daemon: what `promtool check metrics` says about the exposition, the values of
 /// the key series after known traffic, and a real Prometheus server scraping it.
 @Suite(.serialized) struct MonitoringTests {
-    static let prometheus = "/usr/bin/prometheus"
-
     @Test(.enabled(if: Promtool.isInstalled, "promtool is not installed at /usr/bin/promtool: skipping the lint"))
     func scrapeAfterTrafficPassesPromtoolAndMatchesTheJSONAPI() throws {
         let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
@@ -111,7 +109,7 @@ import Glibc
         #expect(after.value("http_requests_total", ["route": "/arenas/{name}", "code": "204"]) == 1)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: prometheus), "prometheus is not installed"))
+    @Test(.enabled(if: LivePrometheus.isInstalled, "prometheus is not installed"))
     func realPrometheusScrapesTheDaemon() throws {
         let daemon = try LiveDaemon(configuration: #"{ "log_requests": false }"#)
         let client = TestClient(port: daemon.port)
@@ -119,55 +117,11 @@ import Glibc
         let used = try #require(try client.arena("request")["stats"]?["used_bytes"]?.int)
         #expect(used == 1234)
 
-        let directory = try TestPaths.temporaryDirectory("arena-prometheus")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let configuration = directory.appendingPathComponent("prometheus.yml")
-        try Data(
-            """
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            scrape_configs:
-              - job_name: arena-server
-                metrics_path: /metrics
-                static_configs:
-                  - targets: ["127.0.0.1:\(daemon.port)"]
-
-            """.utf8
-        ).write(to: configuration)
-        let port = try Self.freePort()
-        let prometheus = try ChildProcess.start(
-            Self.prometheus,
-            [
-                "--config.file=\(configuration.path)",
-                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)",
-                "--log.level=warn",
-            ])
-        // Until Prometheus listens, a request would fail at the socket (an issue, for TestClient).
-        let listening = eventually(timeout: .seconds(30)) {
-            prometheus.process.isRunning && (try? RawHTTPConnection(port: port)) != nil
-        }
-        try #require(listening, "prometheus never listened; its log: \(prometheus.stderr.text.suffix(2000))")
-        let api = TestClient(port: port)
-
-        /// The value of the one series `promQL` selects now; nil while Prometheus has none (or is not up yet).
-        func query(_ promQL: String) -> (labels: [String: String], value: String)? {
-            let encoded = promQL.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? promQL
-            let response = api.send(.get, "/api/v1/query?query=\(encoded)")
-            guard response.status == .ok, let series = (try? response.json())?["data"]?["result"]?.array,
-                series.count == 1, let value = series[0]["value"]?[1]?.string
-            else { return nil }
-            let labels = series[0]["metric"]?.object?.compactMapValues(\.string) ?? [:]
-            return (labels, value)
-        }
+        let prometheus = try LivePrometheus(targets: ["127.0.0.1:\(daemon.port)"])
         // Up to 30 s for Prometheus to start and scrape the daemon once.
-        let scraped = eventually(timeout: .seconds(30)) {
-            query(#"up{job="arena-server"}"#)?.value == "1"
-        }
-        try #require(scraped, "prometheus never reported up == 1; its log: \(prometheus.stderr.text.suffix(2000))")
+        try #require(prometheus.waitUntilUp(), "prometheus never reported up == 1; its log: \(prometheus.log)")
 
-        let series = try #require(query(#"arena_used_bytes{class="request"}"#))
+        let series = try #require(prometheus.query(#"arena_used_bytes{class="request"}"#).first)
         #expect(series.value == String(used))
         #expect(series.labels["instance"] == "127.0.0.1:\(daemon.port)")
 
@@ -175,10 +129,10 @@ import Glibc
         try client.allocate("request", #"{"size":766}"#)
         let later = try #require(try client.arena("request")["stats"]?["used_bytes"]?.int)
         let seen = eventually(timeout: .seconds(10)) {
-            query(#"arena_used_bytes{class="request"}"#)?.value == String(later)
+            prometheus.query(#"arena_used_bytes{class="request"}"#).first?.value == String(later)
         }
         #expect(seen, "prometheus should see used bytes \(later)")
-        #expect(prometheus.stop(signal: SIGTERM) != nil, "prometheus exits on SIGTERM")
+        #expect(prometheus.child.stop(signal: SIGTERM) != nil, "prometheus exits on SIGTERM")
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read the port, close), for Prometheus's

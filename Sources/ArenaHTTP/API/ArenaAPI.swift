@@ -27,12 +27,21 @@ final class ArenaAPI: HTTPResponder {
     let reads: ReadGate
     /// Host and Origin checks against DNS rebinding and cross-site changes.
     private let origins: OriginPolicy
+    /// Whether the server listens or stops, for `/readyz`; set by `ArenaHTTPServer`.
+    let serving = ServingState()
+    /// The arenas the configuration declared, which `/readyz` expects in the registry (none for a server around
+    /// an embedding program's registry).
+    let declaredArenas: [String]
 
     /// Most events one events request returns.
     static let maxEventsPerRequest = 10_000
 
-    init(registry: ArenaRegistry, configuration: Configuration, log: ServerLog = .standardError) {
+    init(
+        registry: ArenaRegistry, configuration: Configuration, declaredArenas: [String] = [],
+        log: ServerLog = .standardError
+    ) {
         self.registry = registry
+        self.declaredArenas = declaredArenas
         self.configuration = configuration
         self.log = log
         self.blobs = BlobTable(capacity: configuration.limits.maxBlobsPerArena, whenFull: .refuse)
@@ -56,6 +65,15 @@ final class ArenaAPI: HTTPResponder {
     }
 
     func respond(to rejection: HTTPRejection, request: HTTPRequest) -> HTTPResponse {
+        // While the server stops, the probes still answer as probes: alive, and not ready.
+        if case .shuttingDown = rejection, let route = Route(request.target.segments),
+            route == .livez || route == .readyz,
+            route.methods.contains(request.method)
+        {
+            var response = probe(route, request)
+            response.routeLabel = route.label
+            return response
+        }
         var error: APIError
         switch rejection {
         case .bodyTooLarge(let limit):
@@ -112,17 +130,18 @@ final class ArenaAPI: HTTPResponder {
                 "invalid arena name \(JSONWriter.quoted(name)) in the path: \(problem)",
                 code: "invalid_name")
         }
-        if route != .healthz {
+        if !route.isProbe {
             try origins.checkHost(request)
         }
         try origins.checkOrigin(request)
         let isRead = request.method == .get || request.method == .head
-        if token != nil, !isRead || configuration.auth.protectReads, route != .healthz {
+        if token != nil, !isRead || configuration.auth.protectReads, !route.isProbe {
             try authorize(request)
         }
         switch route {
         case .dashboard: return dashboard(request)
         case .healthz: return .text("ok\n")
+        case .livez, .readyz: return probe(route, request)
         case .metrics: return try reads.pass("/metrics") { () throws(APIError) in metrics(request) }
         case .arenas:
             if request.method == .post { return try createArena(request) }

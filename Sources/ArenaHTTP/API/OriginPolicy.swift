@@ -7,8 +7,8 @@ import Glibc
 /// a foreign `Host` nor an `Origin`, and pass.
 ///
 /// - `Host` must name the server: an IP literal (a rebinding attack needs a host name), `localhost`,
-///   `listen.host`, or one of `listen.allowed_hosts`; any other is answered 421. Health checks are exempt
-///   (probes use whatever address they were given).
+///   `listen.host`, or one of `listen.allowed_hosts`; any other is answered 421. The probes (`/healthz`, `/livez`,
+///   `/readyz`) are exempt: they probe by whatever address they were given.
 /// - A change (any method but GET and HEAD) whose `Origin` is neither the server's own (`http://` + `Host`) nor
 ///   one of `auth.allowed_origins`, or that has no `Origin` but a `Sec-Fetch-Site` of `cross-site` or
 ///   `same-site`, is answered 403.

@@ -17,6 +17,8 @@ enum Route: Equatable {
     case generations(String)
     case classes
     case allocationProfile
+    case livez
+    case readyz
 
     /// The route for the decoded path segments (`RequestTarget.segments`), or nil (404).
     init?(_ segments: [String]) {
@@ -30,6 +32,8 @@ enum Route: Equatable {
             case "reset": self = .resetAll
             case "events": self = .events
             case "classes": self = .classes
+            case "livez": self = .livez
+            case "readyz": self = .readyz
             default: return nil
             }
         case 2 where segments[0] == "arenas":
@@ -60,7 +64,8 @@ enum Route: Equatable {
         case .arena(let name), .arenaEvents(let name), .allocations(let name), .blobs(let name), .blob(let name, _),
             .reset(let name), .checkpoints(let name), .rewind(let name), .generations(let name):
             name
-        case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events, .classes, .allocationProfile:
+        case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events, .classes, .allocationProfile, .livez,
+            .readyz:
             nil
         }
     }
@@ -68,7 +73,8 @@ enum Route: Equatable {
     /// Methods this route answers; HEAD is allowed wherever GET is.
     var methods: [HTTPMethod] {
         switch self {
-        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events, .generations, .classes, .allocationProfile:
+        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events, .generations, .classes, .allocationProfile,
+            .livez, .readyz:
             [.get, .head]
         case .arenas: [.get, .head, .post]
         case .arena: [.get, .head, .delete]
@@ -99,6 +105,17 @@ enum Route: Equatable {
         case .generations: 14
         case .classes: 15
         case .allocationProfile: 16
+        case .livez: 17
+        case .readyz: 18
+        }
+    }
+
+    /// The health probes (`/healthz`, `/livez`, `/readyz`): open without a token and under any `Host`, since
+    /// load balancers and kubelets probe by whatever address they were given.
+    var isProbe: Bool {
+        switch self {
+        case .healthz, .livez, .readyz: true
+        default: false
         }
     }
 
@@ -107,7 +124,7 @@ enum Route: Equatable {
         "/", "/healthz", "/metrics", "/arenas", "/arenas/{name}", "/arenas/{name}/events",
         "/arenas/{name}/allocations", "/arenas/{name}/blobs", "/arenas/{name}/blobs/{id}", "/arenas/{name}/reset",
         "/arenas/{name}/checkpoints", "/arenas/{name}/rewind", "/reset", "/events", "/arenas/{name}/generations",
-        "/classes", "/debug/pprof/allocs", unmatchedLabel,
+        "/classes", "/debug/pprof/allocs", "/livez", "/readyz", unmatchedLabel,
     ]
 
     /// The label of requests no route serves (and of refusals whose path is unreadable).

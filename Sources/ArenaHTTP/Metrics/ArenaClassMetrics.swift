@@ -18,10 +18,16 @@ final class ArenaClassMetrics: Sendable {
         var failedAllocations: UInt64 = 0
         var resets: UInt64 = 0
         var traceOverwritten: UInt64 = 0
+        /// used / limit of the class's fullest live arena: one full arena among idle ones shows here, where the
+        /// class's sums would hide it.
+        var maxFillRatio = 0.0
 
         /// Adds a live arena: its gauges and its counters.
         mutating func add(live arena: ArenaSnapshot) {
             arenas += 1
+            if arena.stats.limit > 0 {
+                maxFillRatio = max(maxFillRatio, Double(arena.stats.used) / Double(arena.stats.limit))
+            }
             capacity += arena.stats.capacity
             limit += arena.stats.limit
             used += arena.stats.used
@@ -75,17 +81,18 @@ final class ArenaClassMetrics: Sendable {
     /// `retired` after it) or not at all, and a class's `_total` counters go down, which Prometheus reads as a
     /// restart. Order: this lock, then the registry's or `retired`'s.
     private let membership = Mutex(())
-    /// Every class that has existed (they stay in /metrics after their arenas are gone): at most
-    /// `limits.max_classes`, so the number of series stays bounded.
-    private let known = Mutex<Set<String>>([])
+    /// Every class that has existed (they stay in /metrics after their arenas are gone), with when it was first
+    /// seen (seconds since 1970: its counters' OpenMetrics `_created`): at most `limits.max_classes`, so the
+    /// number of series stays bounded.
+    private let known = Mutex<[String: Double]>([:])
 
     /// Whether an arena of `arenaClass` may be created: the class is known, or there is room for one more
     /// (which is then known).
     func admit(_ arenaClass: String, limit: Int) -> Bool {
         known.withLock { known in
-            if known.contains(arenaClass) { return true }
+            if known[arenaClass] != nil { return true }
             guard known.count < limit else { return false }
-            known.insert(arenaClass)
+            known[arenaClass] = PrometheusText.secondsNow()
             return true
         }
     }
@@ -99,13 +106,22 @@ final class ArenaClassMetrics: Sendable {
     func admitting<Created, Failure: Error>(
         _ arenaClass: String, limit: Int, _ create: () throws(Failure) -> Created
     ) throws(Failure) -> Created? {
-        if known.withLock({ $0.contains(arenaClass) }) { return try create() }
+        if known.withLock({ $0[arenaClass] != nil }) { return try create() }
         return try known.withLock { known throws(Failure) -> Created? in
-            if known.contains(arenaClass) { return try create() }
+            if known[arenaClass] != nil { return try create() }
             guard known.count < limit else { return nil }
             let created = try create()
-            known.insert(arenaClass)
+            known[arenaClass] = PrometheusText.secondsNow()
             return created
+        }
+    }
+
+    /// When each of `classes` was first seen; a class not admitted through the API (an arena an embedding
+    /// program created in the registry itself) is first seen now.
+    func firstSeen(_ classes: [String]) -> [String: Double] {
+        known.withLock { known in
+            for arenaClass in classes where known[arenaClass] == nil { known[arenaClass] = PrometheusText.secondsNow() }
+            return known
         }
     }
 

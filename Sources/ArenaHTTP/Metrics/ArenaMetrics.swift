@@ -10,13 +10,20 @@ extension ArenaClassMetrics {
         for arena in snapshot.arenas { classes[arena.arenaClass, default: .init()].add(live: arena) }
         for (name, counters) in retired { classes[name, default: .init()].addCounters(counters) }
         let ordered = classes.sorted { $0.key < $1.key }
+        // OpenMetrics' `_created` of the class counters: when the class was first seen.
+        let created = out.format == .openMetrics ? firstSeen(ordered.map(\.key)) : [:]
 
         func family<T: BinaryInteger>(
             _ name: String, _ type: PrometheusText.MetricType, _ help: String,
             _ value: (ArenaClassMetrics.ClassTotals) -> T
         ) {
             out.family(name, type: type, help: help)
-            for (arenaClass, sums) in ordered { out.sample(name, label: "class", arenaClass, value(sums)) }
+            for (arenaClass, sums) in ordered {
+                out.sample(name, label: "class", arenaClass, value(sums))
+                if type == .counter, let seconds = created[arenaClass] {
+                    out.created(name, labels: [("class", arenaClass)], seconds)
+                }
+            }
         }
         family("arena_arenas", .gauge, "Arenas of the class that exist now.") { $0.arenas }
         family("arena_capacity_bytes", .gauge, "Bytes the arenas of the class hold now (all chunks).") { $0.capacity }
@@ -25,6 +32,12 @@ extension ArenaClassMetrics {
             $0.used
         }
         family("arena_high_water_bytes", .gauge, "Sum of the arenas' highest used bytes ever.") { $0.highWater }
+        out.family(
+            "arena_max_fill_ratio", type: .gauge,
+            help: "Used bytes over the limit of the fullest arena of the class (0 to 1).")
+        for (arenaClass, sums) in ordered {
+            out.sample("arena_max_fill_ratio", labels: [("class", arenaClass)], sums.maxFillRatio)
+        }
         family("arena_allocations_total", .counter, "Successful allocations.") { $0.allocations }
         family("arena_allocated_bytes_total", .counter, "Bytes requested by successful allocations.") {
             $0.allocatedBytes
@@ -52,7 +65,7 @@ extension ArenaClassMetrics {
             out.histogram(
                 "arena_allocation_size_bytes", labels: [("class", arenaClass)],
                 bounds: ArenaClassMetrics.sizeBoundLabels, cumulativeCounts: cumulative,
-                sum: String(histogram.sum), count: histogram.count)
+                sum: String(histogram.sum), count: histogram.count, created: created[arenaClass])
         }
 
         out.family("arena_registry_arenas", type: .gauge, help: "Arenas in the registry.")

@@ -110,6 +110,7 @@ enum ProcessMetrics {
             out.family(
                 "process_cpu_seconds_total", type: .counter, help: "Total user and system CPU time spent in seconds.")
             out.sample("process_cpu_seconds_total", Double(stat.cpuTicks) / ticksPerSecond)
+            out.created("process_cpu_seconds_total", labels: [], startTime)
             out.family("process_virtual_memory_bytes", type: .gauge, help: "Virtual memory size in bytes.")
             out.sample("process_virtual_memory_bytes", stat.virtualBytes)
             out.family("process_resident_memory_bytes", type: .gauge, help: "Resident memory size in bytes.")

@@ -1,29 +1,78 @@
-/// Writes the Prometheus text exposition format 0.0.4 by hand: `# HELP`, `# TYPE`, then samples.
+import ArenaCore
+
+/// Writes a metrics exposition by hand: the Prometheus text format 0.0.4 or OpenMetrics 1.0.0 (`# HELP`,
+/// `# TYPE`, then samples; callers write the same calls for both).
 ///
 /// ```swift
-/// var out = PrometheusText()
-/// out.family("arena_used_bytes", type: .gauge, help: "Bytes in use.")
-/// out.sample("arena_used_bytes", labels: [("class", "request")], 16)
+/// var out = PrometheusText(format: .openMetrics)
+/// out.family("arena_resets_total", type: .counter, help: "Arena resets.")   // # TYPE arena_resets counter
+/// out.sample("arena_resets_total", labels: [("class", "request")], 3)
+/// out.created("arena_resets_total", labels: [("class", "request")], 1764633600.5)  // arena_resets_created{...}
+/// out.finish()                                                             // # EOF
 /// ```
 struct PrometheusText {
-    enum MetricType: String { case gauge, counter, histogram }
+    enum MetricType: String { case gauge, counter, histogram, info }
 
+    /// The two expositions `/metrics` speaks.
+    enum Format: Sendable {
+        /// Prometheus text 0.0.4, what `promtool check metrics` reads.
+        case text
+        /// OpenMetrics 1.0.0: a counter's family is named without `_total`, an info's without `_info`;
+        /// counters and histograms have `_created` samples; the exposition ends with `# EOF`.
+        case openMetrics
+
+        var contentType: String {
+            switch self {
+            case .text: "text/plain; version=0.0.4; charset=utf-8"
+            case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+        }
+    }
+
+    let format: Format
     private(set) var bytes: [UInt8] = []
 
-    init(reservingCapacity capacity: Int = 8192) {
+    init(format: Format = .text, reservingCapacity capacity: Int = 8192) {
+        self.format = format
         bytes.reserveCapacity(capacity)
     }
 
+    /// `# HELP` and `# TYPE` of the family whose samples are named `name` (a counter's with `_total`).
     mutating func family(_ name: String, type: MetricType, help: String) {
+        var familyName = name[...]
+        var typeName = type.rawValue
+        switch (format, type) {
+        case (.openMetrics, .counter) where name.hasSuffix("_total"): familyName = familyName.dropLast(6)
+        case (.openMetrics, .info) where name.hasSuffix("_info"): familyName = familyName.dropLast(5)
+        case (.text, .info): typeName = MetricType.gauge.rawValue  // 0.0.4 has no info type: a gauge of 1
+        default: break
+        }
         append("# HELP ")
-        append(name)
+        append(String(familyName))
         bytes.append(UInt8(ascii: " "))
         append(help)
         append("\n# TYPE ")
-        append(name)
+        append(String(familyName))
         bytes.append(UInt8(ascii: " "))
-        append(type.rawValue)
+        append(typeName)
         bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// OpenMetrics only (text 0.0.4 has no such sample): when the counter `name` (`x_total`) or histogram `name`
+    /// with `labels` started from zero, as `x_created`, in seconds since 1970. Write it right after the series'
+    /// own samples: OpenMetrics keeps the samples of one label set together.
+    mutating func created(_ name: String, labels: @autoclosure () -> [(String, String)], _ seconds: Double) {
+        guard format == .openMetrics else { return }
+        let base = name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+        sample(base + "_created", labels: labels(), seconds)
+    }
+
+    /// Seconds since 1970 now, as `_created` samples give them.
+    static func secondsNow() -> Double { Double(WallClock.now()) / 1e9 }
+
+    /// Ends the exposition: OpenMetrics requires `# EOF` as its last line.
+    mutating func finish() {
+        if format == .openMetrics { append("# EOF\n") }
     }
 
     mutating func sample<T: BinaryInteger>(_ name: String, labels: [(String, String)] = [], _ value: T) {
@@ -56,10 +105,10 @@ struct PrometheusText {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    /// A histogram's `_bucket` (cumulative), `_sum` and `_count` samples.
+    /// A histogram's `_bucket` (cumulative), `_sum` and `_count` samples, and in OpenMetrics `_created` when given.
     mutating func histogram(
         _ name: String, labels: [(String, String)], bounds: [String], cumulativeCounts: [UInt64], sum: String,
-        count: UInt64
+        count: UInt64, created: Double? = nil
     ) {
         for (bound, cumulative) in zip(bounds, cumulativeCounts) {
             sample(name + "_bucket", labels: labels + [("le", bound)], cumulative)
@@ -70,6 +119,7 @@ struct PrometheusText {
         append(sum)
         bytes.append(UInt8(ascii: "\n"))
         sample(name + "_count", labels: labels, count)
+        if let created { self.created(name, labels: labels, created) }
     }
 
     private mutating func writeName(_ name: String, _ labels: [(String, String)]) {

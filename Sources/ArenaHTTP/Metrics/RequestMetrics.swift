@@ -40,6 +40,8 @@ final class RequestMetrics: Sendable {
     private static let rowIndex = Dictionary(uniqueKeysWithValues: Route.labels.enumerated().map { ($1, $0) })
     /// Counts of status codes outside `knownStatuses`, by route and code.
     private let otherStatuses = Mutex<[String: [UInt16: UInt64]]>([:])
+    /// When the counters started from zero (seconds since 1970): their OpenMetrics `_created`.
+    private let createdSeconds = PrometheusText.secondsNow()
 
     init() {}
 
@@ -70,7 +72,9 @@ final class RequestMetrics: Sendable {
             }
             for (code, count) in others[route] ?? [:] { counts.append((code, count)) }
             for (code, count) in counts.sorted(by: { $0.code < $1.code }) {
-                out.sample("http_requests_total", labels: [("route", route), ("code", String(code))], count)
+                let labels = [("route", route), ("code", String(code))]
+                out.sample("http_requests_total", labels: labels, count)
+                out.created("http_requests_total", labels: labels, createdSeconds)
             }
         }
         out.family(
@@ -88,7 +92,8 @@ final class RequestMetrics: Sendable {
             let sum = Double(row.sumNanoseconds.value.load(ordering: .relaxed)) / 1e9
             out.histogram(
                 "http_request_duration_seconds", labels: [("route", route)], bounds: Self.boundLabels,
-                cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running))
+                cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running),
+                created: createdSeconds)
         }
         out.family("http_open_connections", type: .gauge, help: "HTTP connections open now.")
         out.sample("http_open_connections", openConnections)

@@ -35,6 +35,8 @@ final class ScopeMetrics: GenerationObserver {
         /// The last `recentScopes` peaks, as a ring.
         var recentPeaks: [Int] = []
         var nextRecent = 0
+        /// When the class's first scope ended (seconds since 1970): its histograms' OpenMetrics `_created`.
+        let createdSeconds = PrometheusText.secondsNow()
 
         init(limit: Int) {
             self.limit = limit
@@ -132,7 +134,8 @@ final class ScopeMetrics: GenerationObserver {
         for (name, scopes) in snapshot {
             out.histogram(
                 "arena_scope_peak_bytes", labels: [("class", name)], bounds: scopes.peakBounds.map(String.init),
-                cumulativeCounts: Self.cumulative(scopes.peakCounts), sum: String(scopes.peakSum), count: scopes.count)
+                cumulativeCounts: Self.cumulative(scopes.peakCounts), sum: String(scopes.peakSum), count: scopes.count,
+                created: scopes.createdSeconds)
         }
         out.family(
             "arena_scope_duration_seconds", type: .histogram,
@@ -142,14 +145,15 @@ final class ScopeMetrics: GenerationObserver {
                 "arena_scope_duration_seconds", labels: [("class", name)],
                 bounds: Self.durationBounds.map(PrometheusText.format),
                 cumulativeCounts: Self.cumulative(scopes.durationCounts),
-                sum: PrometheusText.format(Double(scopes.durationSum) / 1e9), count: scopes.count)
+                sum: PrometheusText.format(Double(scopes.durationSum) / 1e9), count: scopes.count,
+                created: scopes.createdSeconds)
         }
         out.family("arena_scope_allocations", type: .histogram, help: "Allocations a scope made, by class.")
         for (name, scopes) in snapshot {
             out.histogram(
                 "arena_scope_allocations", labels: [("class", name)], bounds: Self.allocationBounds.map(String.init),
                 cumulativeCounts: Self.cumulative(scopes.allocationCounts), sum: String(scopes.allocationSum),
-                count: scopes.count)
+                count: scopes.count, created: scopes.createdSeconds)
         }
     }
 

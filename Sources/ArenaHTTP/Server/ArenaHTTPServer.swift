@@ -67,14 +67,16 @@ public final class ArenaHTTPServer: Sendable {
                 keepingGenerations: configuration.trace.keepGenerations)
         }
         self.init(
-            registry: registry, configuration: configuration,
+            registry: registry, configuration: configuration, declaredArenas: configuration.arenas.map(\.name),
             log: ServerLog(fileDescriptor: 2, format: configuration.logFormat))
     }
 
-    init(registry: ArenaRegistry, configuration: Configuration, log: ServerLog) {
+    /// `declaredArenas`: the arenas `/readyz` expects in the registry.
+    init(registry: ArenaRegistry, configuration: Configuration, declaredArenas: [String] = [], log: ServerLog) {
         self.registry = registry
         self.configuration = configuration
-        api = ArenaAPI(registry: registry, configuration: configuration, log: log)
+        api = ArenaAPI(
+            registry: registry, configuration: configuration, declaredArenas: declaredArenas, log: log)
         http = HTTPServer(
             options: HTTPServer.Options(configuration), responder: api,
             observer: ExchangeRecorder(metrics: api.requestMetrics, log: log, logRequests: configuration.logRequests))
@@ -88,6 +90,7 @@ public final class ArenaHTTPServer: Sendable {
         try http.start()
         let sweeper = IdleSweeper(api: api)
         self.sweeper.withLock { $0 = sweeper }
+        api.serving.enter(.serving)
     }
 
     /// The port the server listens on (the kernel's choice when `listen.port` was 0); nil unless running.
@@ -96,6 +99,9 @@ public final class ArenaHTTPServer: Sendable {
     /// Stops gracefully: live streams end cleanly, the listener closes, requests in flight finish (within the
     /// grace period), then every connection closes. Idempotent; never call it from a request.
     public func stop() {
+        // First, so that /readyz answers 503 while the rest of the shutdown runs.
+        api.serving.enter(.stopping)
+        defer { api.serving.enter(.stopped) }
         sweeper.withLock { sweeper in
             sweeper?.stop()
             sweeper = nil

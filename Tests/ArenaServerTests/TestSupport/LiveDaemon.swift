@@ -26,14 +26,21 @@ final class LiveDaemon: Sendable {
     var stderr: CapturedOutput { child.stderr }
 
     /// Starts the daemon with `--port 0`, then `arguments`, then `--config` with a file holding `configuration`
-    /// (JSON) when given, and waits (at most `timeout`) for its `port=N` line.
-    init(arguments: [String] = [], configuration: String? = nil, timeout: Duration = .seconds(20)) throws {
+    /// (JSON) when given, and waits (at most `timeout`) for its `port=N` line. With a `launcher` (a program and its
+    /// arguments, such as `unshare ... scripts/systemd-sandbox.py --`), that program is started with the daemon's
+    /// path and arguments after its own, and must exec the daemon in its process.
+    init(
+        arguments: [String] = [], configuration: String? = nil, launcher: [String] = [],
+        timeout: Duration = .seconds(20)
+    ) throws {
         try Self.requireBinary()
         let configurationPath = try configuration.map { try TestPaths.temporaryFile($0) }
         do {
+            let daemonArguments = ["--port", "0"] + arguments + (configurationPath.map { ["--config", $0] } ?? [])
             let child = try ChildProcess.start(
-                TestPaths.serverBinary,
-                ["--port", "0"] + arguments + (configurationPath.map { ["--config", $0] } ?? []),
+                launcher.first ?? TestPaths.serverBinary,
+                launcher.isEmpty
+                    ? daemonArguments : Array(launcher.dropFirst()) + [TestPaths.serverBinary] + daemonArguments,
                 environment: Self.environment())
             port = try Self.waitForPort(child, timeout: timeout)
             self.child = child

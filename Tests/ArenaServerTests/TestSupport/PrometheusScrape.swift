@@ -127,3 +127,41 @@ enum Promtool {
             sourceLocation: sourceLocation)
     }
 }
+
+/// The OpenMetrics 1.0.0 parser of the Prometheus Python client (`prometheus_client.openmetrics.parser`, Debian's
+/// python3-prometheus-client), a strict reader of the format: promtool 2.42 (bookworm's) reads text 0.0.4 only,
+/// and fails on OpenMetrics at its first `# TYPE ... info`.
+enum OpenMetricsParser {
+    static let python = "/usr/bin/python3"
+    /// Parses standard input; prints `family type` per family, or the parser's error and exits 1.
+    static let script = """
+        import sys
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+        try:
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                print(family.name, family.type, len(family.samples))
+        except Exception as error:
+            print("openmetrics parser:", error)
+            sys.exit(1)
+        """
+    /// Installed by `scripts/install-deps.sh test`; tests that need it are skipped without it.
+    static let isInstalled =
+        FileManager.default.isExecutableFile(atPath: python)
+        && (try? ChildProcess.run(python, ["-c", "import prometheus_client.openmetrics.parser"]))?.exit == .exited(0)
+
+    /// The families the parser read from `text` (name and type), or the parser's complaint.
+    static func parse(_ text: String) throws -> Result<[String: String], ParseFailure> {
+        let result = try ChildProcess.run(python, ["-c", script], stdin: Array(text.utf8))
+        guard result.exit == .exited(0) else { return .failure(ParseFailure(message: result.stdout + result.stderr)) }
+        var families: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 3 { families[String(parts[0])] = String(parts[1]) }
+        }
+        return .success(families)
+    }
+
+    struct ParseFailure: Error {
+        var message: String
+    }
+}
