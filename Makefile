@@ -119,9 +119,13 @@ bench-callgrind: deps
 
 # The malloc gate: fails (non-zero exit) when an arena benchmark mallocs more per iteration than
 # Benchmarks/Thresholds/*.p90.json allow.
+# One retry: on a loaded machine the harness's own mallocs per iteration (Harness.empty, an empty closure) were
+# seen at 18 instead of 16 in the p90, which fails every row at once; a malloc in an arena path fails both runs.
 bench-check: deps
 	@scripts/install-deps.sh bench
-	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
+	cd Benchmarks && { $(SWIFT) package benchmark thresholds check --no-progress || { \
+		echo "bench-check: over the thresholds; running once more (see the Makefile)" >&2; \
+		$(SWIFT) package benchmark thresholds check --no-progress; }; }
 
 # Refreshes docs/dashboard.png: a real daemon under 20 s of mixed traffic, its dashboard in headless Chromium
 # (DashboardBrowserTests/screenshotForTheReadme, not part of `make test`).
