@@ -53,12 +53,12 @@ test: deps revision
 # README for a Swift developer: a package of its own depends on this checkout by path through a folder of another
 # name (README's manifest), runs README's library example and the DocC article's code, pasted from their fences,
 # and checks that they print what their comments say. Builds ArenaCore only (under a minute from nothing).
-consumer-check:
+consumer-check: deps
 	@scripts/consumer-check.sh
 
 # The DocC documentation of ArenaCore (Sources/ArenaCore/ArenaCore.docc and the doc comments); fails on any
 # warning (an unresolved link, an undocumented parameter, ...). The archive is .build/plugins/Swift-DocC/outputs.
-docs:
+docs: deps
 	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
 	$(SWIFT) package generate-documentation --target ArenaCore >"$$log" 2>&1; status=$$?; cat "$$log"; \
 	if [ $$status -ne 0 ] || grep -qE "(warning|error):" "$$log"; then \
