@@ -41,7 +41,7 @@ public final class ArenaRegistry: Sendable {
         var arenas: [String: RegisteredArena] = [:]
         var reservedBytes = 0
     }
-    private let table = Mutex(Table())
+    private let table = ArenaLock(Table())
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -53,7 +53,7 @@ public final class ArenaRegistry: Sendable {
         get { observer.withLock { $0 } }
         set { observer.withLock { $0 = newValue } }
     }
-    private let observer = Mutex<(any GenerationObserver)?>(nil)
+    private let observer = ArenaLock<(any GenerationObserver)?>(nil)
 
     /// Creates and registers an arena.
     ///

@@ -89,7 +89,7 @@ final class ArenaStorage: @unchecked Sendable {
     @usableFromInline let trace: TraceRing?
     @usableFromInline let id: UInt32
     let policy: ArenaPolicy
-    let ledger = Mutex(Ledger())
+    let ledger = ArenaLock(Ledger())
 
     private static let nextID = Atomic<UInt32>(0)
 

@@ -76,12 +76,12 @@ final class GenerationReporter: Sendable {
     private struct Target {
         weak var registry: ArenaRegistry?
     }
-    private let target: Mutex<Target>
+    private let target: ArenaLock<Target>
 
     init(name: String, arenaClass: String, registry: ArenaRegistry) {
         self.name = name
         self.arenaClass = arenaClass
-        self.target = Mutex(Target(registry: registry))
+        self.target = ArenaLock(Target(registry: registry))
     }
 
     func report(_ summary: GenerationSummary) {

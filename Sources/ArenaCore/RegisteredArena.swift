@@ -18,7 +18,7 @@ public final class RegisteredArena: Sendable {
     private let lastUsed: Atomic<UInt64>
     /// Serialises code that reads or writes the arena's memory with resets and rewinds (see
     /// `withExclusiveContent`). Allocation itself never takes it.
-    private let contentLock = Mutex(())
+    private let contentLock = ArenaLock(())
 
     /// What the arena reserves from its registry's total budget: its policy's `reservedBytes` plus its trace
     /// ring's bytes.

@@ -105,7 +105,7 @@ public final class TraceRing: @unchecked Sendable {
 
     /// Named sites: each name's NUL-terminated copy (by address), which the ring's events point to. They live as
     /// long as the ring, so an event never outlives its site's name.
-    private let siteNames = Mutex<[String: UInt]>([:])
+    private let siteNames = ArenaLock<[String: UInt]>([:])
 
     /// The site called `name` for allocations recorded in this ring (`"parser.rs:120"`, what the HTTP API's
     /// `"site"` field is): the same name gives the same site.
@@ -150,7 +150,7 @@ public final class TraceRing: @unchecked Sendable {
     /// Set while a reader waits in `notify(after:_:)`: the writer of the next event wakes the waiters. A plain
     /// load on every write, a call only when someone waits.
     @usableFromInline let waiting = Atomic<Bool>(false)
-    private let waiters = Mutex<[TraceWaiter]>([])
+    private let waiters = ArenaLock<[TraceWaiter]>([])
 
     /// Calls `waiter` once, from the thread that records the first event after `sequence` (at once, here, when
     /// there is one already). For readers that follow the ring live: they sleep instead of polling.

@@ -36,4 +36,23 @@ static inline void arena_sanitizer_unpoison(void *start, size_t count) { (void)s
 static inline int arena_sanitizer_poisons(void) { return 0; }
 #endif
 
+/*
+ * ThreadSanitizer and `Synchronization.Mutex`: the Mutex locks with atomics and futex(2), which TSan cannot see,
+ * so every access it protects is reported as a race. ArenaLock (ArenaCore/ArenaLock.swift) tells TSan about each
+ * acquire and release on the protected value's address. TSan builds define ARENA_SANITIZE_THREAD for C
+ * (`make test-tsan` passes `-Xcc -DARENA_SANITIZE_THREAD`); elsewhere both functions are empty.
+ */
+#ifdef ARENA_SANITIZE_THREAD
+/* Part of TSan's public interface (compiler-rt's sanitizer/tsan_interface.h, not shipped with this toolchain). */
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static inline void arena_sanitizer_acquire(void *address) { __tsan_acquire(address); }
+static inline void arena_sanitizer_release(void *address) { __tsan_release(address); }
+static inline int arena_sanitizer_sees_locks(void) { return 1; }
+#else
+static inline void arena_sanitizer_acquire(void *address) { (void)address; }
+static inline void arena_sanitizer_release(void *address) { (void)address; }
+static inline int arena_sanitizer_sees_locks(void) { return 0; }
+#endif
+
 #endif

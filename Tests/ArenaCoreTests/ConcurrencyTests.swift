@@ -110,7 +110,7 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
     func threadsAllocatingFromOneArena(policy: ArenaPolicy) throws {
         let ring = TraceRing(capacity: 8192)
         let arena = BumpArena(policy: policy, trace: ring)
-        let logs = Mutex<[ThreadLog]>([])
+        let logs = ArenaLock<[ThreadLog]>([])
         onThreads(Self.threads) { index in
             let log = allocateRandomly(arena, count: 5000, seed: UInt64(index + 1) * 7919, maxSize: 512)
             logs.withLock { $0.append(log) }
@@ -205,7 +205,7 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
         for round in 0..<200 {
             // 8 bytes of room left after the last allocation that fits: not enough for another.
             let arena = BumpArena(policy: .fixed(capacity: 16 * fitting + 8))
-            let logs = Mutex<[ThreadLog]>([])
+            let logs = ArenaLock<[ThreadLog]>([])
             onThreads(Self.threads) { _ in
                 var log = ThreadLog()
                 for _ in 0..<(fitting / 2) {
@@ -248,7 +248,7 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
         var problems: [String] = []
         for round in 0..<100 {
             let arena = BumpArena(policy: .fixed(capacity: 32 << 10))
-            let logs = Mutex<[ThreadLog]>([])
+            let logs = ArenaLock<[ThreadLog]>([])
             onThreads(Self.threads) { index in
                 var rng = SplitMix(state: UInt64(round * 16 + index + 1))
                 var log = ThreadLog()
@@ -296,9 +296,9 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
     func allocationsRacingWithResetsAndRewinds(policy: ArenaPolicy) throws {
         let ring = TraceRing(capacity: 1024)
         let arena = BumpArena(policy: policy, trace: ring)
-        let logs = Mutex<[ThreadLog]>([])
+        let logs = ArenaLock<[ThreadLog]>([])
         let done = Atomic<Int>(0)
-        let control = Mutex((resets: 0, rewinds: 0, stale: 0))
+        let control = ArenaLock((resets: 0, rewinds: 0, stale: 0))
         onThreads(Self.threads) { index in
             if index == 0 {
                 var rng = SplitMix(state: 99)
@@ -465,7 +465,7 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
     func writersLappingATinyRingLeaveTheNewestEventsReadable(capacity: Int) {
         let ring = TraceRing(capacity: capacity)
         let barrier = Barrier(Self.threads)
-        let problems = Mutex<[String]>([])
+        let problems = ArenaLock<[String]>([])
         onThreads(Self.threads) { index in
             // Thread `index` allocates `index + 1` bytes each time, so that fields of two writers do not agree.
             let arena = BumpArena(policy: .fixed(capacity: 1 << 20), trace: ring)

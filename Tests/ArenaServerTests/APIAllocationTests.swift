@@ -221,7 +221,7 @@ import Testing
 
     @Test(arguments: Transport.allCases) func concurrentAllocationsNeverOverlap(_ transport: Transport) throws {
         let api = try TestClient(transport)
-        let ranges = Mutex<[(start: Int, end: Int)]>([])
+        let ranges = ArenaLock<[(start: Int, end: Int)]>([])
         let failures = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 4) { client in
             for index in 0..<50 {

@@ -77,6 +77,6 @@ import Testing
         let allocationsAsked = Atomic<Int>(0)
         let arenasDeleted = Atomic<Int>(0)
         let scrapes = Atomic<Int>(0)
-        let wrong = Mutex<[String]>([])
+        let wrong = ArenaLock<[String]>([])
     }
 }

@@ -1,3 +1,4 @@
+import ArenaCore
 import Dispatch
 import Foundation
 import Synchronization
@@ -105,9 +106,9 @@ import Glibc
         let daemon = try LiveDaemon(
             configuration: #"{ "log_requests": false, "limits": { "shutdown_grace_seconds": 2 } }"#)
         final class Counts: Sendable {
-            let answered = Mutex([Int](repeating: 0, count: 4))
-            let problems = Mutex<[String]>([])
-            let lastStatus = Mutex([Int](repeating: 0, count: 4))
+            let answered = ArenaLock([Int](repeating: 0, count: 4))
+            let problems = ArenaLock<[String]>([])
+            let lastStatus = ArenaLock([Int](repeating: 0, count: 4))
         }
         let counts = Counts()
         let group = DispatchGroup()

@@ -1,3 +1,4 @@
+import ArenaCore
 import Dispatch
 import Foundation
 import Synchronization
@@ -23,9 +24,9 @@ import Testing
 
     /// A value the server's threads and the test share (a `Mutex` alone cannot be captured by an escaping closure).
     final class Shared<Value: Sendable>: Sendable {
-        private let state: Mutex<Value>
+        private let state: ArenaLock<Value>
 
-        init(_ value: Value) { state = Mutex(value) }
+        init(_ value: Value) { state = ArenaLock(value) }
 
         var value: Value { state.withLock { $0 } }
 

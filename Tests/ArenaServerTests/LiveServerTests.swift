@@ -153,8 +153,8 @@ struct LiveServerTests {
         let clients = 4
         let perClient = 50
         @Sendable func requestedSize(_ client: Int, _ index: Int) -> Int { 1 + (client * perClient + index) % 97 }
-        let ranges = Mutex<[(start: Int, end: Int, size: Int)]>([])
-        let failures = Mutex<[String]>([])
+        let ranges = ArenaLock<[(start: Int, end: Int, size: Int)]>([])
+        let failures = ArenaLock<[String]>([])
         // Each worker thread takes a keep-alive connection of its own from the client.
         DispatchQueue.concurrentPerform(iterations: clients) { worker in
             for index in 0..<perClient {

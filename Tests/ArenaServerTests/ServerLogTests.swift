@@ -1,3 +1,4 @@
+import ArenaCore
 import Foundation
 import Logging
 import Synchronization
@@ -301,7 +302,7 @@ import Testing
     /// Keeps what a logger of another kind is given.
     struct RecordingHandler: LogHandler {
         final class Records: Sendable {
-            let events = Mutex<[(Logger.Level, String, Logger.Metadata)]>([])
+            let events = ArenaLock<[(Logger.Level, String, Logger.Metadata)]>([])
         }
         let records: Records
         var logLevel: Logger.Level = .info

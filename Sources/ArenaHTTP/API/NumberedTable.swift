@@ -21,7 +21,7 @@ final class NumberedTable<Entry: Sendable>: Sendable {
             var slots: [Entry?] = []
         }
 
-        let state = Mutex(State())
+        let state = ArenaLock(State())
     }
 
     /// What an insert into a full arena does.
@@ -32,7 +32,7 @@ final class NumberedTable<Entry: Sendable>: Sendable {
 
     let capacity: Int
     let whenFull: WhenFull
-    private let rings = Mutex<[UInt32: Ring]>([:])
+    private let rings = ArenaLock<[UInt32: Ring]>([:])
 
     init(capacity: Int, whenFull: WhenFull) {
         precondition(capacity >= 1, "a numbered table keeps at least one entry")

@@ -1,3 +1,4 @@
+import ArenaCore
 import Dispatch
 import Synchronization
 
@@ -40,7 +41,7 @@ final class ConnectionState: Sendable {
     /// Set once the watchdog ended the connection (or evicted it); nothing acts twice.
     let ended = Atomic<Bool>(false)
     /// What the current request is, for the 408's exchange record (method is empty until the head arrived).
-    private let current = Mutex<(method: String, path: String)>(("", ""))
+    private let current = ArenaLock<(method: String, path: String)>(("", ""))
 
     init(fileDescriptor: Int32, serial: UInt64, now: UInt64, clientAddress: UInt32 = 0, clientPort: UInt16 = 0) {
         self.fileDescriptor = fileDescriptor
@@ -134,7 +135,7 @@ final class ConnectionWatchdog: @unchecked Sendable {
     static let bodyStartNanoseconds: UInt64 = 1_000_000
 
     let limits: Limits
-    private let connections = Mutex<[UInt64: ConnectionState]>([:])
+    private let connections = ArenaLock<[UInt64: ConnectionState]>([:])
     private let nextSerial = Atomic<UInt64>(0)
     private let wake = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(false)

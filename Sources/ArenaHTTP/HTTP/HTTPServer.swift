@@ -1,3 +1,4 @@
+import ArenaCore
 import CHTTPD
 import Synchronization
 
@@ -48,7 +49,7 @@ final class HTTPServer: Sendable {
         case stopped
     }
 
-    private let lifecycle = Mutex(Lifecycle.idle)
+    private let lifecycle = ArenaLock(Lifecycle.idle)
 
     /// Creates a server; nothing listens until `start()`.
     init(options: Options, responder: any HTTPResponder, observer: any HTTPExchangeObserver) {

@@ -1,3 +1,4 @@
+import ArenaCore
 import CHTTPD
 import Synchronization
 
@@ -35,7 +36,7 @@ final class SuspendedConnections: Sendable {
         case stopping
     }
 
-    private let state = Mutex(State())
+    private let state = ArenaLock(State())
 
     init() {}
 

@@ -74,17 +74,17 @@ final class ArenaClassMetrics: Sendable {
     }
 
     /// Counters of removed arenas, per class.
-    private let retired = Mutex<[String: ClassTotals]>([:])
-    private let sizes = Mutex<[String: SizeHistogram]>([:])
+    private let retired = ArenaLock<[String: ClassTotals]>([:])
+    private let sizes = ArenaLock<[String: SizeHistogram]>([:])
     /// Held while an arena leaves the registry and its counters move to `retired`, and while a scrape reads the live
     /// arenas and `retired`. Without it a scrape in between counts the arena twice (snapshot before the removal,
     /// `retired` after it) or not at all, and a class's `_total` counters go down, which Prometheus reads as a
     /// restart. Order: this lock, then the registry's or `retired`'s.
-    private let membership = Mutex(())
+    private let membership = ArenaLock(())
     /// Every class that has existed (they stay in /metrics after their arenas are gone), with when it was first
     /// seen (seconds since 1970: its counters' OpenMetrics `_created`): at most `limits.max_classes`, so the
     /// number of series stays bounded.
-    private let known = Mutex<[String: Double]>([:])
+    private let known = ArenaLock<[String: Double]>([:])
 
     /// Whether an arena of `arenaClass` may be created: the class is known, or there is room for one more
     /// (which is then known).

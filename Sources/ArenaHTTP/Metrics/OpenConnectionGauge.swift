@@ -1,3 +1,4 @@
+import ArenaCore
 import Synchronization
 
 /// Where `http_open_connections` reads from at scrape time: the HTTP server's own count, once the server is
@@ -11,7 +12,7 @@ final class OpenConnectionGauge: Sendable {
         weak var server: HTTPServer?
     }
 
-    private let source = Mutex(Source())
+    private let source = ArenaLock(Source())
 
     init() {}
 

@@ -1,3 +1,4 @@
+import ArenaCore
 import Synchronization
 
 /// Counts of HTTP requests by route and status, and their durations, for `/metrics`.
@@ -39,7 +40,7 @@ final class RequestMetrics: Sendable {
     private let rows = Route.labels.map { _ in Row() }
     private static let rowIndex = Dictionary(uniqueKeysWithValues: Route.labels.enumerated().map { ($1, $0) })
     /// Counts of status codes outside `knownStatuses`, by route and code.
-    private let otherStatuses = Mutex<[String: [UInt16: UInt64]]>([:])
+    private let otherStatuses = ArenaLock<[String: [UInt16: UInt64]]>([:])
     /// When the counters started from zero (seconds since 1970): their OpenMetrics `_created`.
     private let createdSeconds = PrometheusText.secondsNow()
 

@@ -91,7 +91,7 @@ final class ScopeMetrics: GenerationObserver {
         var recommendedCapacity: Int
     }
 
-    private let classes = Mutex<[String: ClassScopes]>([:])
+    private let classes = ArenaLock<[String: ClassScopes]>([:])
 
     init() {}
 

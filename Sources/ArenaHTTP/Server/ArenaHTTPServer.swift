@@ -34,7 +34,7 @@ public final class ArenaHTTPServer: Sendable {
     let api: ArenaAPI
     let http: HTTPServer
     /// Runs from `start()` to `stop()`.
-    private let sweeper = Mutex<IdleSweeper?>(nil)
+    private let sweeper = ArenaLock<IdleSweeper?>(nil)
 
     /// A server for `registry`; nothing listens until `start()`. It logs to standard error in
     /// `configuration.logFormat`.

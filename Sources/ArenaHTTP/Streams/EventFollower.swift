@@ -36,14 +36,14 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
     let format: Format
     let heartbeatNanoseconds: UInt64
     private let registry: ArenaRegistry
-    private let state: Mutex<State>
+    private let state: ArenaLock<State>
 
     init(registry: ArenaRegistry, scope: Scope, format: Format, cursor: EventCursor, heartbeatSeconds: Int) {
         self.registry = registry
         self.scope = scope
         self.format = format
         self.heartbeatNanoseconds = UInt64(heartbeatSeconds) * 1_000_000_000
-        self.state = Mutex(State(cursor: cursor, lastWrite: WallClock.now()))
+        self.state = ArenaLock(State(cursor: cursor, lastWrite: WallClock.now()))
     }
 
     func start(wake: @escaping @Sendable () -> Void) {

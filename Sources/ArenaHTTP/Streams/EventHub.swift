@@ -13,7 +13,7 @@ final class EventHub: @unchecked Sendable {
     // under the followers' lock; everything else is a Mutex or atomic.
     static let pollIntervalMilliseconds = 1000
 
-    private let followers = Mutex<(table: [ObjectIdentifier: EventFollower], polling: Bool)>(([:], false))
+    private let followers = ArenaLock<(table: [ObjectIdentifier: EventFollower], polling: Bool)>(([:], false))
     private let closed = Atomic<Bool>(false)
     private let timer: any DispatchSourceTimer
 

@@ -1,3 +1,4 @@
+import ArenaCore
 import Foundation
 import Synchronization
 import Testing
@@ -87,7 +88,7 @@ final class HeadlessChromium: Sendable {
     private let commands = Pipe()
     private let replies = Pipe()
     private let profile: URL
-    private let connection = Mutex(Connection())
+    private let connection = ArenaLock(Connection())
 
     /// Starts Chromium and waits for its first reply.
     init() throws {

@@ -1,3 +1,4 @@
+import ArenaCore
 import Dispatch
 import Foundation
 import Synchronization
@@ -31,7 +32,7 @@ final class SlowClients: Sendable {
         var rounds = 0
     }
 
-    private let state = Mutex(Tally())
+    private let state = ArenaLock(Tally())
     private let running = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
 

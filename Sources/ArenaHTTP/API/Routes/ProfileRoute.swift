@@ -103,7 +103,7 @@ final class ProfileWindow: HTTPBodyStream, @unchecked Sendable {
     private let start: [ObjectIdentifier: UInt64]
     private let seconds: Int
     private let startedAt: UInt64
-    private let state = Mutex(State())
+    private let state = ArenaLock(State())
 
     init(
         registry: ArenaRegistry, scope: ProfileScope, start: [ObjectIdentifier: UInt64], seconds: Int,
