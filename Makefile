@@ -25,7 +25,7 @@ BIN        ?= $(RELEASE_BIN)
 
 .PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
 	bench-callgrind bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot install install-files \
-	clean
+	clean test-asan test-tsan fuzz
 
 all: build
 
@@ -50,6 +50,21 @@ test: deps revision
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
 
+# Every test under AddressSanitizer (leak checking on, ArenaCore's poisoning of released arena memory on), and
+# the concurrent suites under ThreadSanitizer with ArenaLock's annotations (zero reports required), then the
+# canaries that prove a race is reported. Build directories of their own: .build/asan, .build/tsan.
+test-asan: deps revision
+	@scripts/install-deps.sh test
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/test-sanitizer.sh address
+test-tsan: deps revision
+	@scripts/install-deps.sh test
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/test-sanitizer.sh thread
+
+# libFuzzer: each target of Fuzz/ for FUZZ_SECONDS (default 60) from its seeds in Fuzz/Corpus; fails on a crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 # README for a Swift developer: a package of its own depends on this checkout by path through a folder of another
 # name (README's manifest), runs README's library example and the DocC article's code, pasted from their fences,
 # and checks that they print what their comments say. Builds ArenaCore only (under a minute from nothing).
@@ -67,7 +82,7 @@ docs: deps
 # Formatting and style: swift-format (part of the toolchain) with .swift-format, warnings as errors.
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift \
-		Benchmarks/ArenaBenchmarks Benchmarks/Tools
+		Benchmarks/ArenaBenchmarks Benchmarks/Tools Fuzz/Package.swift Fuzz/Targets
 
 # Runs every benchmark once (about 20 s after the first build), with the bumpalo reference just before and just
 # after it, then prints ns/op, the ratio to the system allocator and the library ratios of the performance
@@ -150,4 +165,4 @@ install-files:
 	chmod 644 $(DESTDIR)$(UNITDIR)/arena-server.service
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Fuzz/.build

@@ -96,6 +96,11 @@ struct RejectedConfiguration: Sendable, CustomTestStringConvertible {
         .init(json: #"{"threads": 2, "threads": 3}"#, keyPath: "threads", reasonContains: "more than once"),
         // Unknown keys at every level.
         .init(json: #"{"thread": 2}"#, keyPath: "thread", reasonContains: "unknown key"),
+        // Keys that are not plain names are quoted, so no path is empty or ambiguous (found by `make fuzz`).
+        .init(json: #"{"": {"keep": 10}}"#, keyPath: #"[""]"#, reasonContains: "unknown key"),
+        .init(
+            json: #"{"limits": {"max.arenas": 1}}"#, keyPath: #"limits["max.arenas"]"#, reasonContains: "unknown key"),
+        .init(json: #"{"listen": {"a\nb": 1}}"#, keyPath: #"listen["a\nb"]"#, reasonContains: "unknown key"),
         .init(json: #"{"listen": {"hots": "x"}}"#, keyPath: "listen.hots", reasonContains: "unknown key"),
         .init(json: #"{"limits": {"max_body": 1}}"#, keyPath: "limits.max_body", reasonContains: "unknown key"),
         .init(json: #"{"trace": {"ring": 1}}"#, keyPath: "trace.ring", reasonContains: "unknown key"),

@@ -37,9 +37,19 @@ struct ConfigurationObject {
         }
     }
 
-    /// `path.key`, or `key` at the root.
+    /// `path.key`, or `key` at the root. A key that is not a plain name (empty, or with a `.`, a space, a quote,
+    /// a control character...) is written quoted in brackets, `path["a.b"]`, so the path cannot be misread and an
+    /// empty key is not an empty path (found by `make fuzz`: `{"": {}}` was reported as `: unknown key`).
     func childPath(_ key: String) -> String {
-        path.isEmpty ? key : "\(path).\(key)"
+        let plain =
+            key.utf8.first.map { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } == true
+            && key.utf8.allSatisfy { byte in
+                byte == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            }
+        if !plain { return "\(path)[\(JSONWriter.quoted(key))]" }
+        return path.isEmpty ? key : "\(path).\(key)"
     }
 
     /// The raw value of `key`, nil if absent (a JSON `null` is returned as `.null`).

@@ -48,7 +48,7 @@ final class TestClient: Sendable {
     /// The port a live server listens on (for raw connections beside the client); 0 in process.
     let port: UInt16
     /// Idle keep-alive connections, reused by `send`; one per concurrent caller.
-    private let connections = Mutex<[RawHTTPConnection]>([])
+    private let connections = ArenaLock<[RawHTTPConnection]>([])
 
     /// A server from the built-in configuration changed by `configure` (request log off unless it turns it on).
     init(_ transport: Transport, _ configure: (inout Configuration) -> Void = { _ in }) throws {
@@ -110,32 +110,8 @@ final class TestClient: Sendable {
         -> TestResponse
     {
         // Safe to force: in-process clients are made with a server.
-        let api = api!
-        let start = MonotonicClock.nanoseconds()
-        let request: HTTPRequest
-        let response: HTTPResponse
-        do {
-            request = HTTPRequest(
-                method: method, target: try RequestTarget(parsing: Array(target.utf8)),
-                headers: headers, body: body)
-            if body.count > api.configuration.limits.maxBodyBytes {
-                response = api.respond(
-                    to: .bodyTooLarge(limit: api.configuration.limits.maxBodyBytes),
-                    request: request)
-            } else {
-                response = api.respond(to: request)
-            }
-        } catch {
-            let path = String(target.prefix { $0 != "?" })
-            request = HTTPRequest(method: method, target: RequestTarget(path: path, segments: []), headers: headers)
-            response = api.respond(to: .badTarget(reason: error.reason), request: request)
-        }
-        // What HTTPServer does after queueing a response, so that the request metrics count in-process requests.
-        ExchangeRecorder(metrics: api.requestMetrics, log: api.log, logRequests: false).record(
-            HTTPExchange(
-                method: method, path: request.path, routeLabel: response.routeLabel, status: response.status,
-                bodyBytes: response.bodyCount, durationNanoseconds: MonotonicClock.nanoseconds() &- start,
-                clientAddress: 0, clientPort: 0))
+        let response = api!.exchange(method: method, rawTarget: Array(target.utf8), headers: headers, body: body)
+            .response
         let bytes: [UInt8] =
             switch response.body {
             case .bytes(let bytes): bytes

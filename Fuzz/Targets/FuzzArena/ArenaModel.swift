@@ -1,0 +1,1 @@
+../../../Tests/ArenaCoreTests/ArenaModel.swift

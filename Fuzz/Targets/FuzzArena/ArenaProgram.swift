@@ -1,0 +1,1 @@
+../../../Tests/ArenaCoreTests/ArenaProgram.swift
