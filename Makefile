@@ -24,8 +24,8 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 BIN        ?= $(RELEASE_BIN)
 
 .PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
-	bench-callgrind bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot install install-files \
-	clean test-asan test-tsan fuzz
+	bench-callgrind bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot stress install \
+	install-files clean test-asan test-tsan fuzz
 
 all: build
 
@@ -149,6 +149,18 @@ dashboard-screenshot: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	ARENA_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build \
 		--filter DashboardBrowserTests/screenshotForTheReadme
+
+# Load with faults (scripts/stress.py): the debug daemon on a free loopback port, STRESS_CONNECTIONS client
+# connections for STRESS_SECONDS mixing allocations, blobs, resets, reads and event streams with arenas created and
+# deleted, clients dropping mid-request and mid-upload, slow clients and garbage. Prints the figures and fails on
+# a 5xx, an allocation count that differs from arena_allocations_total, a foreign blob byte, a crash, a slow normal
+# client or RSS growth. Builds with SWIFT_BUILD_FLAGS, as `make test` does, so CI does not build twice.
+STRESS_SECONDS     ?= 60
+STRESS_CONNECTIONS ?= 64
+stress: deps revision
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product arena-server
+	STRESS_SECONDS=$(STRESS_SECONDS) STRESS_CONNECTIONS=$(STRESS_CONNECTIONS) python3 scripts/stress.py \
+		"$$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)/arena-server"
 
 # Binary, configuration and systemd unit; the unit's paths follow BINDIR and SYSCONFDIR. Example:
 #   make install PREFIX=/usr DESTDIR=/tmp/stage   # /tmp/stage/usr/bin/arena-server, /tmp/stage/etc/arena-server/...

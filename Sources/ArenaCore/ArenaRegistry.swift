@@ -145,7 +145,8 @@ public final class ArenaRegistry: Sendable {
         return entry
     }
 
-    /// Removes an arena and returns it; its memory is freed when the last reference goes.
+    /// Removes an arena and returns it; its memory is freed when the last reference goes. Waits for the
+    /// arena's `RegisteredArena.whileRegistered` bodies in progress.
     /// - Throws: `.unknownArena`, `.arenaPinned`.
     @discardableResult
     public func remove(named name: String) throws(ArenaError) -> RegisteredArena {
@@ -162,6 +163,7 @@ public final class ArenaRegistry: Sendable {
             table.reservedBytes -= entry.reservedBytes
             return entry
         }
+        entry.markRemoved()
         entry.arena.storage.endForRemoval()
         return entry
     }
@@ -214,7 +216,10 @@ public final class ArenaRegistry: Sendable {
             }
             return idle.sorted { $0.name < $1.name }
         }
-        for entry in removed { entry.arena.storage.endForRemoval() }
+        for entry in removed {
+            entry.markRemoved()
+            entry.arena.storage.endForRemoval()
+        }
         return removed
     }
 }

@@ -1,5 +1,11 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An arena held by an `ArenaRegistry`, with what the registry knows about it.
 public final class RegisteredArena: Sendable {
     /// The registry key (see `ArenaName`).
@@ -19,6 +25,11 @@ public final class RegisteredArena: Sendable {
     /// Serialises code that reads or writes the arena's memory with resets and rewinds (see
     /// `withExclusiveContent`). Allocation itself never takes it.
     private let contentLock = ArenaLock(())
+    /// Bodies of `whileRegistered` in progress (the low bits), plus `removedFlag` once the registry removed the
+    /// arena. Once the flag is set the count only falls, apart from bodies that see the flag and leave at once.
+    private let registration = Atomic<Int>(0)
+    /// The bit of `registration` that says the arena left its registry.
+    private static let removedFlag = 1 << 62
 
     /// What the arena reserves from its registry's total budget: its policy's `reservedBytes` plus its trace
     /// ring's bytes.
@@ -45,6 +56,37 @@ public final class RegisteredArena: Sendable {
         _ body: () throws(Failure) -> Result
     ) throws(Failure) -> Result {
         try contentLock.withLock { _ throws(Failure) in try body() }
+    }
+
+    /// Runs `body` if the arena is still in its registry, and returns its result; nil, without running it, once
+    /// the registry removed the arena. A removal (`ArenaRegistry.remove(named:)`, `removeIdle(now:)`) waits for
+    /// the bodies in progress before it returns, so what they allocate is in the stats the removal ends with.
+    ///
+    /// A server that counts a removed arena's allocations in a total (arena_allocations_total of its class) wraps
+    /// each change it acknowledges to a client in it: without it, an allocation that looked the arena up just
+    /// before a removal lands after the removal's final stats, acknowledged and never counted.
+    ///
+    /// ```swift
+    /// let made = entry.whileRegistered { try? entry.arena.allocate(byteCount: 16, alignment: 8) }
+    /// // nil: the arena was removed meanwhile, nothing was allocated
+    /// ```
+    ///
+    /// `body` must be short and must not remove an arena or wait for one to be removed.
+    public func whileRegistered<Result, Failure: Error>(
+        _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        let before = registration.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        defer { registration.wrappingSubtract(1, ordering: .releasing) }
+        if before & Self.removedFlag != 0 { return nil }
+        return try body()
+    }
+
+    /// Marks the arena removed and waits for the `whileRegistered` bodies in progress. Called by the registry
+    /// once the arena is out of its table (so no new lookup finds it), before its final summary.
+    func markRemoved() {
+        registration.bitwiseOr(Self.removedFlag, ordering: .acquiringAndReleasing)
+        // The bodies are short (one request's allocations); later ones see the flag and leave at once.
+        while registration.load(ordering: .acquiring) != Self.removedFlag { sched_yield() }
     }
 
     /// Resets the arena under the exclusive-content lock and marks it as used; returns what was released.

@@ -199,6 +199,20 @@ final class ArenaAPI: HTTPResponder {
         return entry
     }
 
+    /// Runs `body` with the arena named in the path while it stays in the registry (`whileRegistered`): a delete
+    /// or an idle removal waits for `body`, so what it allocates or resets is in the counters the removal leaves
+    /// in the arena's class (`classMetrics.retire`); an arena removed since the lookup is 404, as if looked up
+    /// after. Every route that changes an arena's counters goes through here.
+    func withArena<Result>(
+        _ name: String, _ body: (RegisteredArena) throws(APIError) -> Result
+    ) throws(APIError) -> Result {
+        let entry = try arena(name)
+        guard let result = try entry.whileRegistered({ () throws(APIError) in try body(entry) }) else {
+            throw APIError.notFound("no arena named '\(name)'", code: "unknown_arena")
+        }
+        return result
+    }
+
     /// Removes the arenas idle past their `ttl_seconds` (the idle sweeper calls it about once a second), with
     /// their counters kept in their class, and forgets their tables. Returns them.
     @discardableResult

@@ -5,67 +5,67 @@ extension ArenaAPI {
     /// `{"size":16,"align":8}` or `{"sizes":[16,32,64],"align":8}` -> 201 with each allocation's start, end
     /// (inclusive), size and padding. `align` defaults to 8.
     func allocate(_ name: String, _ request: HTTPRequest) throws(APIError) -> HTTPResponse {
-        let entry = try arena(name)
-        var body = try RequestBody(request)
-        let size = try body.integer("size")
-        let sizes = try body.integers("sizes")
-        let alignment = try body.integer("align") ?? 8
-        let siteName = try body.string("site") ?? request.headers["X-Arena-Site"]
-        try body.rejectUnknownFields()
-        // Allocations without a site are all one site, `(unknown)`; a named one is bounded in length and in
-        // number per arena (`TraceRing.site(named:)`).
-        var site = AllocationSite.unknown
-        if let siteName, let ring = entry.arena.trace {
-            do {
-                site = try ring.site(named: siteName)
-            } catch {
-                throw APIError(error)
+        try withArena(name) { entry throws(APIError) -> HTTPResponse in
+            var body = try RequestBody(request)
+            let size = try body.integer("size")
+            let sizes = try body.integers("sizes")
+            let alignment = try body.integer("align") ?? 8
+            let siteName = try body.string("site") ?? request.headers["X-Arena-Site"]
+            try body.rejectUnknownFields()
+            // Allocations without a site are all one site, `(unknown)`; a named one is bounded in length and in
+            // number per arena (`TraceRing.site(named:)`).
+            var site = AllocationSite.unknown
+            if let siteName, let ring = entry.arena.trace {
+                do throws(ArenaError) {
+                    site = try ring.site(named: siteName)
+                } catch {
+                    throw APIError(error)
+                }
             }
-        }
-        try Self.checkAlignment(alignment, field: "field 'align'")
-        let requested: [Int]
-        switch (size, sizes) {
-        case (let size?, nil): requested = [size]
-        case (nil, let sizes?):
-            guard !sizes.isEmpty else {
-                throw APIError.badRequest("field 'sizes' must not be empty", code: "bad_field")
+            try Self.checkAlignment(alignment, field: "field 'align'")
+            let requested: [Int]
+            switch (size, sizes) {
+            case (let size?, nil): requested = [size]
+            case (nil, let sizes?):
+                guard !sizes.isEmpty else {
+                    throw APIError.badRequest("field 'sizes' must not be empty", code: "bad_field")
+                }
+                let maxBatch = configuration.limits.maxBatch
+                guard sizes.count <= maxBatch else {
+                    throw APIError.badRequest(
+                        "field 'sizes' has \(sizes.count) entries; at most \(maxBatch) fit in one request",
+                        code: "batch_too_large")
+                }
+                requested = sizes
+            case (nil, nil):
+                throw APIError.badRequest("give field 'size' (one allocation) or 'sizes' (a batch)", code: "bad_field")
+            case (.some, .some):
+                throw APIError.badRequest("give either 'size' or 'sizes', not both", code: "bad_field")
             }
-            let maxBatch = configuration.limits.maxBatch
-            guard sizes.count <= maxBatch else {
-                throw APIError.badRequest(
-                    "field 'sizes' has \(sizes.count) entries; at most \(maxBatch) fit in one request",
-                    code: "batch_too_large")
-            }
-            requested = sizes
-        case (nil, nil):
-            throw APIError.badRequest("give field 'size' (one allocation) or 'sizes' (a batch)", code: "bad_field")
-        case (.some, .some):
-            throw APIError.badRequest("give either 'size' or 'sizes', not both", code: "bad_field")
-        }
 
-        var made: [AllocationRecord] = []
-        made.reserveCapacity(requested.count)
-        for byteCount in requested {
-            do {
-                made.append(
-                    AllocationRecord(try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site))
-                )
-            } catch {
-                classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
-                var failure = APIError(error)
-                failure.details.append(.allocations(made))
-                throw failure
+            var made: [AllocationRecord] = []
+            made.reserveCapacity(requested.count)
+            for byteCount in requested {
+                do throws(ArenaError) {
+                    let allocation = try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)
+                    made.append(AllocationRecord(allocation))
+                } catch {
+                    classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
+                    var failure = APIError(error)
+                    failure.details.append(.allocations(made))
+                    throw failure
+                }
             }
+            classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
+            var json = JSONWriter(reservingCapacity: 96 + 72 * made.count)
+            json.object { json in
+                json.field("arena", name)
+                json.field("generation", made.last?.generation ?? entry.arena.generation)
+                json.key("allocations")
+                ArenaJSON.write(made, to: &json)
+            }
+            return .json(bytes: json.bytes, status: .created)
         }
-        classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
-        var json = JSONWriter(reservingCapacity: 96 + 72 * made.count)
-        json.object { json in
-            json.field("arena", name)
-            json.field("generation", made.last?.generation ?? entry.arena.generation)
-            json.key("allocations")
-            ArenaJSON.write(made, to: &json)
-        }
-        return .json(bytes: json.bytes, status: .created)
     }
 
     /// Refuses an alignment that is not a power of two from 1 to `BumpArena.maxAlignment`; `field` names where

@@ -5,49 +5,50 @@ extension ArenaAPI {
     /// The body's bytes, copied into the arena -> 201 with the allocation and a URL that reads them back.
     /// `?align=N` aligns the copy (default 1).
     func storeBlob(_ name: String, _ request: HTTPRequest) throws(APIError) -> HTTPResponse {
-        let entry = try arena(name)
-        var alignment = 1
-        if let text = request.query["align"] {
-            guard let value = Int(text) else {
-                throw APIError.badRequest(
-                    "query parameter 'align' must be a whole number, got '\(text)'",
-                    code: "bad_field")
+        try withArena(name) { entry throws(APIError) -> HTTPResponse in
+            var alignment = 1
+            if let text = request.query["align"] {
+                guard let value = Int(text) else {
+                    throw APIError.badRequest(
+                        "query parameter 'align' must be a whole number, got '\(text)'",
+                        code: "bad_field")
+                }
+                alignment = value
             }
-            alignment = value
+            try Self.checkAlignment(alignment, field: "query parameter 'align'")
+            guard !request.body.isEmpty else {
+                throw APIError.badRequest("the request body is empty: send the bytes to store", code: "empty_body")
+            }
+            let tooMany = APIError(
+                status: .conflict, code: "too_many_blobs",
+                message: "arena '\(name)' holds its maximum of \(blobs.capacity) blobs "
+                    + "(limits.max_blobs_per_arena); reset it to store more")
+            // Checked before the copy so a full table costs no arena memory; an insert racing to the last slot can
+            // still find it taken, and then its copy stays in the arena unnamed until the next reset.
+            guard !blobs.isFull(arenaID: entry.arena.id) else { throw tooMany }
+            let blob: BlobHandle
+            do throws(ArenaError) {
+                blob = try entry.storeCopy(of: request.body, alignment: alignment)
+            } catch {
+                throw APIError(error)
+            }
+            guard let id = blobs.insert(blob, arenaID: entry.arena.id) else { throw tooMany }
+            classMetrics.recordSizes(CollectionOfOne(blob.byteCount), arenaClass: entry.arenaClass)
+            let url = "/arenas/\(name)/blobs/\(id)"
+            var json = JSONWriter()
+            json.object { json in
+                json.field("arena", name)
+                json.field("id", id)
+                json.field("url", url)
+                json.field("start", blob.offset)
+                json.field("end", blob.lastOffset)
+                json.field("size", blob.byteCount)
+                json.field("generation", blob.generation)
+            }
+            var response = HTTPResponse.json(bytes: json.bytes, status: .created)
+            response.headers.add(name: "Location", value: url)
+            return response
         }
-        try Self.checkAlignment(alignment, field: "query parameter 'align'")
-        guard !request.body.isEmpty else {
-            throw APIError.badRequest("the request body is empty: send the bytes to store", code: "empty_body")
-        }
-        let tooMany = APIError(
-            status: .conflict, code: "too_many_blobs",
-            message: "arena '\(name)' holds its maximum of \(blobs.capacity) blobs "
-                + "(limits.max_blobs_per_arena); reset it to store more")
-        // Checked before the copy so a full table costs no arena memory; an insert racing to the last slot can
-        // still find it taken, and then its copy stays in the arena unnamed until the next reset.
-        guard !blobs.isFull(arenaID: entry.arena.id) else { throw tooMany }
-        let blob: BlobHandle
-        do {
-            blob = try entry.storeCopy(of: request.body, alignment: alignment)
-        } catch {
-            throw APIError(error)
-        }
-        guard let id = blobs.insert(blob, arenaID: entry.arena.id) else { throw tooMany }
-        classMetrics.recordSizes(CollectionOfOne(blob.byteCount), arenaClass: entry.arenaClass)
-        let url = "/arenas/\(name)/blobs/\(id)"
-        var json = JSONWriter()
-        json.object { json in
-            json.field("arena", name)
-            json.field("id", id)
-            json.field("url", url)
-            json.field("start", blob.offset)
-            json.field("end", blob.lastOffset)
-            json.field("size", blob.byteCount)
-            json.field("generation", blob.generation)
-        }
-        var response = HTTPResponse.json(bytes: json.bytes, status: .created)
-        response.headers.add(name: "Location", value: url)
-        return response
     }
 
     /// Exactly the bytes stored, or 410 once a reset or rewind released them.

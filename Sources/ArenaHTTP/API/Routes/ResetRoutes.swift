@@ -4,13 +4,16 @@ import ArenaCore
 extension ArenaAPI {
     func resetArena(_ name: String) throws(APIError) -> HTTPResponse {
         var json = JSONWriter()
-        ArenaJSON.write(reset(try arena(name)), to: &json)
+        ArenaJSON.write(try withArena(name) { entry throws(APIError) in reset(entry) }, to: &json)
         return .json(bytes: json.bytes)
     }
 
     /// Resets every arena, or those whose name starts with `?prefix=`.
     func resetAll(_ request: HTTPRequest) -> HTTPResponse {
-        let results = registry.arenas(prefix: request.query["prefix"]).map(reset)
+        // An arena removed since the listing is skipped, as if listed after (see `withArena`).
+        let results = registry.arenas(prefix: request.query["prefix"]).compactMap { entry in
+            entry.whileRegistered { reset(entry) }
+        }
         var json = JSONWriter(reservingCapacity: 64 + 80 * results.count)
         json.object { json in
             json.key("arenas")
