@@ -25,7 +25,7 @@ BIN        ?= $(RELEASE_BIN)
 
 .PHONY: all deps revision build release run test consumer-check docs lint bench bench-check bench-bumpalo \
 	bench-callgrind bench-http bench-idle bench-follow bench-trace-memory dashboard-screenshot stress install \
-	install-files clean test-asan test-tsan fuzz
+	install-files clean test-asan test-tsan fuzz fuzz-api openapi
 
 all: build
 
@@ -64,6 +64,22 @@ test-tsan: deps revision
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# schemathesis against a live debug daemon, from docs/openapi.yaml, for FUZZ_API_SECONDS (default 60; FUZZ_API_SEED to
+# repeat a run): any 5xx but a full arena's 507, an undocumented status or content type, or a body that breaks its
+# schema fails it. The build is the one `make test` made with the same SWIFT_BUILD_FLAGS (no rebuild in CI).
+FUZZ_API_SECONDS ?= 60
+fuzz-api: deps revision
+	@scripts/install-deps.sh fuzz-api
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product arena-server
+	FUZZ_API_SECONDS=$(FUZZ_API_SECONDS) scripts/fuzz-api.sh "$$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)/arena-server"
+
+# After editing docs/openapi.yaml: validates it and embeds it in Sources/ArenaHTTP/API/OpenAPIDocument.swift, the
+# bytes `GET /openapi.yaml` serves (OpenAPIContractTests fails while the two differ).
+openapi:
+	@scripts/install-deps.sh test
+	.build/python/bin/openapi-spec-validator docs/openapi.yaml
+	scripts/embed-openapi.sh
 
 # README for a Swift developer: a package of its own depends on this checkout by path through a folder of another
 # name (README's manifest), runs README's library example and the DocC article's code, pasted from their fences,

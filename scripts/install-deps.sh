@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages the build and the tests need, only when they are missing.
-# Usage: scripts/install-deps.sh [build|test|bench]
+# Usage: scripts/install-deps.sh [build|test|fuzz-api|bench]
 set -euo pipefail
 need=()
 pkg-config --exists libmicrohttpd 2>/dev/null || need+=(libmicrohttpd-dev pkg-config)
 # zlib: the gzip-compressed pprof profiles.
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev pkg-config)
 case "${1:-build}" in
-  test)
+  test|fuzz-api)
+    # The OpenAPI checks (scripts/openapi-check.py) and schemathesis run in a venv of Debian's python3 (below).
+    [ -x /usr/bin/python3 ] || need+=(python3)
+    /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
     command -v curl >/dev/null || need+=(curl)
     # The log tests pipe the daemon's --log-format json output through the real jq.
     command -v jq >/dev/null || need+=(jq)
@@ -53,3 +56,19 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# The Python packages of the OpenAPI contract, from PyPI into .build/python (a venv of /usr/bin/python3, the one
+# interpreter of these checks: Debian's python3 refuses pip outside a venv), again only when the requirements changed.
+case "${1:-build}" in
+  test|fuzz-api)
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    venv=$root/.build/python
+    requirements=$root/scripts/requirements-$1.txt
+    if ! cmp -s "$requirements" "$venv/installed-$1.txt" 2>/dev/null; then
+      echo "install-deps: installing the Python packages of $(basename "$requirements") into $venv" >&2
+      [ -x "$venv/bin/python3" ] || /usr/bin/python3 -m venv "$venv"
+      "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+      cp "$requirements" "$venv/installed-$1.txt"
+    fi
+    ;;
+esac

@@ -211,4 +211,18 @@ import Glibc
         expectError(client.get("/arenas/nope/events?follow=1"), status: 404, code: "unknown_arena")
         #expect(try #require(client.api).hub.count == 0)
     }
+
+    /// HEAD of a stream answers GET's headers and leaves no follower behind (make fuzz-api never sends a streaming
+    /// follow: scripts/fuzz_api_hooks.py turns it into follow=0, so this path is checked here). Live only: in
+    /// process no HTTP layer ends the stream.
+    @Test func headOfAFollowLeavesNoFollower() throws {
+        let client = try TestClient(.live)
+        for target in ["/events?follow=1", "/arenas/request/events?follow=1", "/events?follow=1&format=ndjson"] {
+            let response = client.send(.head, target)
+            #expect(response.status.code == 200, "\(target)")
+            #expect(response.bytes.isEmpty)
+        }
+        let api = try #require(client.api)
+        #expect(eventually(timeout: .seconds(5)) { api.hub.count == 0 }, "followers left: \(api.hub.count)")
+    }
 }

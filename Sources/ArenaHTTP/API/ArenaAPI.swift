@@ -135,12 +135,13 @@ final class ArenaAPI: HTTPResponder {
         }
         try origins.checkOrigin(request)
         let isRead = request.method == .get || request.method == .head
-        if token != nil, !isRead || configuration.auth.protectReads, !route.isProbe {
+        if token != nil, !isRead || configuration.auth.protectReads, !route.isPublic {
             try authorize(request)
         }
         switch route {
         case .dashboard: return dashboard(request)
         case .healthz: return .text("ok\n")
+        case .openAPIDocument: return openAPIDocument()
         case .livez, .readyz: return probe(route, request)
         case .metrics: return try reads.pass("/metrics") { () throws(APIError) in metrics(request) }
         case .arenas:

@@ -19,6 +19,7 @@ enum Route: Equatable {
     case allocationProfile
     case livez
     case readyz
+    case openAPIDocument
 
     /// The route for the decoded path segments (`RequestTarget.segments`), or nil (404).
     init?(_ segments: [String]) {
@@ -34,6 +35,7 @@ enum Route: Equatable {
             case "classes": self = .classes
             case "livez": self = .livez
             case "readyz": self = .readyz
+            case "openapi.yaml": self = .openAPIDocument
             default: return nil
             }
         case 2 where segments[0] == "arenas":
@@ -65,7 +67,7 @@ enum Route: Equatable {
             .reset(let name), .checkpoints(let name), .rewind(let name), .generations(let name):
             name
         case .dashboard, .healthz, .metrics, .arenas, .resetAll, .events, .classes, .allocationProfile, .livez,
-            .readyz:
+            .readyz, .openAPIDocument:
             nil
         }
     }
@@ -74,7 +76,7 @@ enum Route: Equatable {
     var methods: [HTTPMethod] {
         switch self {
         case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events, .generations, .classes, .allocationProfile,
-            .livez, .readyz:
+            .livez, .readyz, .openAPIDocument:
             [.get, .head]
         case .arenas: [.get, .head, .post]
         case .arena: [.get, .head, .delete]
@@ -107,6 +109,7 @@ enum Route: Equatable {
         case .allocationProfile: 16
         case .livez: 17
         case .readyz: 18
+        case .openAPIDocument: 19
         }
     }
 
@@ -119,12 +122,19 @@ enum Route: Equatable {
         }
     }
 
+    /// Routes that never need the token, even with `auth.protect_reads`: the probes, and the API's OpenAPI document
+    /// (the same for every server, it tells nothing about this one's arenas). Unlike the probes, the document
+    /// still checks `Host`: browsers read documentation, and the rule against DNS rebinding stays one rule.
+    var isPublic: Bool {
+        isProbe || self == .openAPIDocument
+    }
+
     /// Every label, in `labelIndex` order, then the one for paths no route serves.
     static let labels = [
         "/", "/healthz", "/metrics", "/arenas", "/arenas/{name}", "/arenas/{name}/events",
         "/arenas/{name}/allocations", "/arenas/{name}/blobs", "/arenas/{name}/blobs/{id}", "/arenas/{name}/reset",
         "/arenas/{name}/checkpoints", "/arenas/{name}/rewind", "/reset", "/events", "/arenas/{name}/generations",
-        "/classes", "/debug/pprof/allocs", "/livez", "/readyz", unmatchedLabel,
+        "/classes", "/debug/pprof/allocs", "/livez", "/readyz", "/openapi.yaml", unmatchedLabel,
     ]
 
     /// The label of requests no route serves (and of refusals whose path is unreadable).
