@@ -37,7 +37,7 @@ if [ "$kind" = address ]; then
 fi
 
 # thread: ArenaCore's concurrent suites and the server's (the registry under HTTP load, streams, the watchdog).
-suites='ArenaCoreTests\.(ConcurrencyTests|BumpArenaTests|TraceRingTests|SingleWriterRingTests|AsyncCheckpointTests)|ArenaServerTests\.(APIConcurrencyTests|StreamTests)'
+suites='ArenaCoreTests\.(ConcurrencyTests|RegistrationTests|BumpArenaTests|TraceRingTests|SingleWriterRingTests|AsyncCheckpointTests)|ArenaServerTests\.(APIConcurrencyTests|StreamTests)'
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0}

@@ -242,8 +242,9 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
 
     /// Four threads fill a small fixed shared arena with random sizes and alignments, many more requests than
     /// fit: reservations run past the end, land misaligned after another thread's, and are undone or completed.
-    /// Whatever the interleaving: the granted sizes plus their padding are exactly the used bytes, nothing
-    /// overlaps, every allocation is aligned, and every failure is counted.
+    /// Whatever the interleaving: the granted sizes plus the counted padding are exactly the used bytes (and the
+    /// counted padding holds at least the granted allocations'), nothing overlaps, every allocation is aligned,
+    /// and every failure is counted.
     @Test func threadsFillingAFixedArenaWithMixedRequestsAccountForEveryByte() {
         var problems: [String] = []
         for round in 0..<100 {
@@ -277,8 +278,12 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
             let bySpan = granted.sorted { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }
             let disjoint = zip(bySpan, bySpan.dropFirst()).allSatisfy { $0.offset + $0.byteCount <= $1.offset }
             let aligned = granted.allSatisfy { $0.address % UInt($0.alignment) == 0 }
-            if bytes + padding != stats.used || stats.allocatedBytes != bytes || stats.paddingBytes != padding
-                || stats.allocations != UInt64(granted.count) || stats.failedAllocations != UInt64(failures)
+            // Every used byte is an allocation's or counted padding. The counted padding may exceed the granted
+            // allocations' own: a misaligned reservation whose bytes stayed used and whose request then failed
+            // (`ArenaStorage.complete`, documented there). Seen under ASan's timing: 29 such bytes in one round.
+            if bytes + stats.paddingBytes != stats.used || stats.allocatedBytes != bytes
+                || stats.paddingBytes < padding || stats.allocations != UInt64(granted.count)
+                || stats.failedAllocations != UInt64(failures)
                 || !disjoint || !aligned || failures == 0 || stats.used > stats.capacity
             {
                 problems.append(
