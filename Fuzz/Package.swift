@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 // libFuzzer targets (`make fuzz`, scripts/fuzz.sh): each is an executable whose only entry point is
-// `LLVMFuzzerTestOneInput`, built with `swift build --sanitize=fuzzer --sanitize=address`, which links libFuzzer's
+// `LLVMFuzzerTestOneInput`, built with `swift build -Xswiftc -sanitize=fuzzer,address`, which links libFuzzer's
 // own `main`. A package of its own, so that neither a normal build nor `swift test` of the root package sees them.
 // They reach the server's internals through `@testable import` (debug builds are testable).
 

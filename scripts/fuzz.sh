@@ -11,8 +11,14 @@ swift=${SWIFT:-swift}
 read -r -a extra <<<"${SWIFT_BUILD_FLAGS:-}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzRequest FuzzTarget FuzzJSON FuzzSize FuzzConfig FuzzArena)
-"$swift" build --sanitize=fuzzer --sanitize=address -Xcc -DARENA_SANITIZE_ADDRESS "${extra[@]}"
-bin=$("$swift" build --sanitize=fuzzer --sanitize=address -Xcc -DARENA_SANITIZE_ADDRESS --show-bin-path)
+# SwiftPM's --sanitize flags (they make its links right for libFuzzer's `main`), and libFuzzer's coverage
+# instrumentation asked for explicitly: SwiftPM passes its two -sanitize flags in either order, and swiftc given
+# `-sanitize=fuzzer -sanitize=address` (that order) compiles without coverage, so libFuzzer would run blind
+# ("Is the code instrumented for coverage?").
+flags=(--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
+  -Xcc -DARENA_SANITIZE_ADDRESS)
+"$swift" build "${flags[@]}" "${extra[@]}"
+bin=$("$swift" build "${flags[@]}" "${extra[@]}" --show-bin-path)
 mkdir -p .build/artifacts
 # libFuzzer reports a crash itself; the Swift runtime's backtracer would hold the crashed process up for 30 s.
 export SWIFT_BACKTRACE=enable=no
@@ -23,6 +29,13 @@ for target in "${targets[@]}"; do
   log=.build/artifacts/$target.log
   status=0
   # New inputs go to the first directory (the scratch corpus), so the seeds in git stay as they are.
+  # A build without coverage fuzzes blind: refuse it.
+  # (`__sancov_gen_*`: the per-module counter tables; libFuzzer's own `__sancov_*` functions are always there.)
+  counters=$(nm "$bin/$target" | grep -c '__sancov_gen_' || true)
+  if [ "$counters" -eq 0 ]; then
+    echo "fuzz: $target has no coverage instrumentation (see the flags above)" >&2
+    exit 1
+  fi
   "$bin/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=".build/artifacts/$target-" "$corpus" "Corpus/$target" >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
