@@ -3,8 +3,9 @@ import Foundation
 import PackageDescription
 
 // libFuzzer targets (`make fuzz`, scripts/fuzz.sh): each is an executable whose only entry point is
-// `LLVMFuzzerTestOneInput`, built with `swift build -Xswiftc -sanitize=fuzzer,address`, which links libFuzzer's
-// own `main`. A package of its own, so that neither a normal build nor `swift test` of the root package sees them.
+// `LLVMFuzzerTestOneInput`, built by scripts/fuzz.sh with `swift build --sanitize=fuzzer --sanitize=address` and
+// explicit coverage flags, which links libFuzzer's own `main`. A package of its own, so that neither a normal
+// build nor `swift test` of the root package sees them.
 // They reach the server's internals through `@testable import` (debug builds are testable).
 
 // A path dependency's identity is its folder's name, whatever the folder is called (a clone into `ci/` is
