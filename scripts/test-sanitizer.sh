@@ -7,7 +7,8 @@
 #   ours (the Swift runtime's and Foundation's one-time allocations) are listed in scripts/lsan.supp.
 # thread: the concurrent suites (ArenaCore's and the server's), with ArenaLock's annotations on
 #   (ARENA_SANITIZE_THREAD), then the canaries (SanitizerCanaryTests): it fails unless the concurrent suites had no
-#   report at all, the unguarded and the Mutex-guarded counters are reported and the ArenaLock-guarded one is not.
+#   report at all, the unguarded and the Mutex-guarded counters are reported and the ArenaLock-guarded one is not
+#   (the guarded canaries force contention: TSan misses a Mutex only on its futex path; see docs/RELIABILITY.md).
 set -euo pipefail
 kind=${1:?usage: $0 address|thread}
 swift=${SWIFT:-swift}
