@@ -27,9 +27,9 @@ public final class RegisteredArena: Sendable {
     private let contentLock = ArenaLock(())
     /// Bodies of `whileRegistered` in progress (the low bits), plus `removedFlag` once the registry removed the
     /// arena. Once the flag is set the count only falls, apart from bodies that see the flag and leave at once.
-    private let registration = Atomic<Int>(0)
+    @usableFromInline let registration = Atomic<Int>(0)
     /// The bit of `registration` that says the arena left its registry.
-    private static let removedFlag = 1 << 62
+    @usableFromInline static let removedFlag = 1 << 62
 
     /// What the arena reserves from its registry's total budget: its policy's `reservedBytes` plus its trace
     /// ring's bytes.
@@ -72,6 +72,7 @@ public final class RegisteredArena: Sendable {
     /// ```
     ///
     /// `body` must be short and must not remove an arena or wait for one to be removed.
+    @inlinable  // generic, on every allocation request's path: specialized in the caller
     public func whileRegistered<Result, Failure: Error>(
         _ body: () throws(Failure) -> Result
     ) throws(Failure) -> Result? {

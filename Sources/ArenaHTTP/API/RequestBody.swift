@@ -73,16 +73,27 @@ struct RequestBody {
     /// Whether the media type (before any `;` parameters, spaces around it ignored, ASCII case-insensitive) is
     /// `application/json` or ends in `+json`. Compared byte by byte: this runs for every JSON request.
     static func isJSON(_ contentType: String) -> Bool {
-        var bytes = contentType.utf8[...]
-        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
-        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
-        func endsWith(_ suffix: String) -> Bool {
-            bytes.count >= suffix.utf8.count
-                && HTTPHeaders.bytesEqualIgnoringASCIICase(
-                    bytes.suffix(suffix.utf8.count), suffix.utf8)
+        var contentType = contentType
+        return contentType.withUTF8 { bytes in
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var start = 0
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            func endsWith(_ suffix: StaticString) -> Bool {
+                let count = suffix.utf8CodeUnitCount
+                guard end - start >= count else { return false }
+                // Safe: a StaticString of ASCII literal text; `count` bytes from its start.
+                let suffixBytes = UnsafeBufferPointer(start: suffix.utf8Start, count: count)
+                for offset in 0..<count {
+                    let byte = bytes[end - count + offset]
+                    // ASCII letters folded to lower case (the suffixes are lower case); nothing else is.
+                    let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                    if folded != suffixBytes[offset] { return false }
+                }
+                return true
+            }
+            return (end - start == 16 && endsWith("application/json")) || endsWith("+json")
         }
-        return (bytes.count == 16 && endsWith("application/json")) || endsWith("+json")
     }
 
     private mutating func value(_ name: String) -> JSONValue? {
@@ -108,6 +119,20 @@ struct RequestBody {
             throw APIError.badRequest(
                 "field '\(field)' must be a whole number, got \(value.summary)",
                 code: "bad_field")
+        }
+        // The usual case first, without the checks below (each walks the literal as Characters): only digits, at
+        // most 18 of them, which cannot overflow.
+        if literal.utf8.count <= 18 {
+            var number = 0
+            var digitsOnly = true
+            for byte in literal.utf8 {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                    digitsOnly = false
+                    break
+                }
+                number = number * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            if digitsOnly { return number }
         }
         if literal.hasPrefix("-") {
             throw APIError.badRequest("field '\(field)' must not be negative, got \(literal)", code: "bad_field")

@@ -202,11 +202,19 @@ private struct JSONParser {
         // Most strings (every key) have no escape: find the closing quote and make the String from the bytes in
         // place, without a buffer of their own.
         var end = index
+        var ascii = true
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
         {
+            if bytes[end] >= 0x80 { ascii = false }
             end += 1
         }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            // ASCII needs no validation (and the generic `String(validating:)` costs about a thousand instructions
+            // a key): the usual case, every key of ours.
+            if ascii {
+                defer { index = end + 1 }
+                return String(decoding: bytes[index..<end], as: UTF8.self)
+            }
             guard let text = String(validating: bytes[index..<end], as: UTF8.self) else {
                 throw error("string is not valid UTF-8")
             }

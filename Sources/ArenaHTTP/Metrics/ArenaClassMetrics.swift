@@ -23,26 +23,26 @@ final class ArenaClassMetrics: Sendable {
         var maxFillRatio = 0.0
 
         /// Adds a live arena: its gauges and its counters.
-        mutating func add(live arena: ArenaSnapshot) {
+        mutating func add(live stats: ArenaStats, traceOverwritten: UInt64) {
             arenas += 1
-            if arena.stats.limit > 0 {
-                maxFillRatio = max(maxFillRatio, Double(arena.stats.used) / Double(arena.stats.limit))
+            if stats.limit > 0 {
+                maxFillRatio = max(maxFillRatio, Double(stats.used) / Double(stats.limit))
             }
-            capacity += arena.stats.capacity
-            limit += arena.stats.limit
-            used += arena.stats.used
-            highWater += arena.stats.highWaterMark
-            addCounters(of: arena)
+            capacity += stats.capacity
+            limit += stats.limit
+            used += stats.used
+            highWater += stats.highWaterMark
+            addCounters(of: stats, traceOverwritten: traceOverwritten)
         }
 
         /// Adds an arena's lifetime counters only (what a removed arena leaves behind).
-        mutating func addCounters(of arena: ArenaSnapshot) {
-            allocations += arena.stats.lifetimeAllocations
-            allocatedBytes += arena.stats.lifetimeAllocatedBytes
-            paddingBytes += arena.stats.lifetimePaddingBytes
-            failedAllocations += arena.stats.failedAllocations
-            resets += arena.stats.resets
-            traceOverwritten += arena.traceOverwritten
+        mutating func addCounters(of stats: ArenaStats, traceOverwritten: UInt64) {
+            allocations += stats.lifetimeAllocations
+            allocatedBytes += stats.lifetimeAllocatedBytes
+            paddingBytes += stats.lifetimePaddingBytes
+            failedAllocations += stats.failedAllocations
+            resets += stats.resets
+            self.traceOverwritten += traceOverwritten
         }
 
         /// Adds the counters of `other` (the removed arenas of the class).
@@ -143,8 +143,11 @@ final class ArenaClassMetrics: Sendable {
 
     /// Adds a removed arena's lifetime counters to its class. Call through `retire`.
     private func absorb(_ entry: RegisteredArena) {
-        let snapshot = entry.snapshot()
-        retired.withLock { $0[entry.arenaClass, default: ClassTotals()].addCounters(of: snapshot) }
+        let stats = entry.arena.stats
+        let overwritten = entry.arena.trace?.overwritten ?? 0
+        retired.withLock {
+            $0[entry.arenaClass, default: ClassTotals()].addCounters(of: stats, traceOverwritten: overwritten)
+        }
     }
 
     /// Records the sizes of successful allocations in `arenaClass`.
