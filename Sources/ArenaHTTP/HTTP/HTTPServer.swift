@@ -121,10 +121,13 @@ final class HTTPServer: Sendable {
 
         stopping.store(true, ordering: .sequentiallyConsistent)
         // MHD_quiesce_daemon needs MHD_USE_ITC (implied by MHD_ALLOW_SUSPEND_RESUME); it hands back the listening
-        // socket, which is then ours to close.
+        // socket, which is then ours to close, but only after MHD_stop_daemon (microhttpd.h): a worker thread may
+        // still take it out of its epoll set, and closed (or reused by a new socket) that fails and libmicrohttpd
+        // aborts the process ("Failed to remove listen FD from epoll set", seen in a test run). Shut down now, so
+        // new connections are refused at once as before; closed once the workers are joined.
         let listeningSocket = MHD_quiesce_daemon(daemon)
         if listeningSocket >= 0 {
-            close(listeningSocket)
+            shutdown(listeningSocket, Int32(SHUT_RDWR))
         }
         // MHD_stop_daemon aborts the process if any connection is still suspended.
         suspendedConnections.resumeAll()
@@ -142,6 +145,7 @@ final class HTTPServer: Sendable {
             usleep(1_000)
         }
         MHD_stop_daemon(daemon)
+        if listeningSocket >= 0 { close(listeningSocket) }
         watchdog.stop()
         // Safe: MHD_stop_daemon has joined every worker thread, so no callback can use this reference any more.
         retainedSelf.release()
