@@ -31,7 +31,7 @@ HERE = ROOT / "Benchmarks" / "http"
 REPORT = ROOT / "Benchmarks" / ".build" / "bench-http.md"
 # The reference binary, the captured responses (one directory per phase) and the servers' logs.
 WORK = ROOT / "Benchmarks" / ".build" / "bench-http"
-DAEMON = ROOT / ".build" / "release" / "arena-server"
+DAEMON = Path(os.environ.get("DAEMON", ROOT / ".build" / "release" / "arena-server"))  # DAEMON=... to measure another build
 
 # What HTTPServer.startDaemon hands libmicrohttpd, from the daemon's configuration. Written into that configuration
 # and compiled into the reference with -D, so that the two servers cannot drift apart.
@@ -371,6 +371,12 @@ def cpu_model():
 
 
 def revision():
+    if "DAEMON" in os.environ:  # another build: what it says it is
+        try:
+            return subprocess.run([str(DAEMON), "--version"], capture_output=True, text=True,
+                                  check=True).stdout.strip() + f" ({DAEMON})"
+        except (OSError, subprocess.CalledProcessError):
+            return f"unknown ({DAEMON})"
     try:
         return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()

@@ -85,6 +85,7 @@ final class RequestMetrics: Sendable {
             let count = row.count.value.load(ordering: .relaxed)
             guard count > 0 else { continue }
             var cumulative: [UInt64] = []
+            cumulative.reserveCapacity(row.buckets.count)
             var running: UInt64 = 0
             for bucket in row.buckets {
                 running += bucket.value.load(ordering: .relaxed)
