@@ -760,6 +760,14 @@ final class ArenaStorage: @unchecked Sendable {
 
     // MARK: Stats
 
+    /// Loads (relaxed, so no lock and no race) words on the cache lines `stats()` reads: the state word, the
+    /// counters beside the ledger, the first chunk's entry. For walks over many arenas, which load these for a
+    /// block of arenas first (the loads overlap), then take each lock (see `ArenaRegistry.forEachArenaStats`).
+    func touchForStats() -> UInt64 {
+        state.load(ordering: .relaxed) &+ generation.load(ordering: .relaxed)
+            &+ UInt64(truncatingIfNeeded: padding1.load(ordering: .relaxed) &+ chunks.capacity(0))
+    }
+
     func stats() -> ArenaStats {
         ledger.withLock { ledger in
             // The state word and the padding counters are separate atomics: read them until the state is the

@@ -9,11 +9,10 @@ extension ArenaClassMetrics {
         // arena (name, policy, last generation, ...) made a scrape at 10,000 arenas build and drop megabytes.
         var classes: [String: ArenaClassMetrics.ClassTotals] = [:]
         let (live, retired) = withMembership {
-            () -> ((arenas: [RegisteredArena], reservedBytes: Int), [String: ArenaClassMetrics.ClassTotals]) in
-            let live = registry.unorderedArenas()
-            for entry in live.arenas {
+            () -> ((count: Int, reservedBytes: Int), [String: ArenaClassMetrics.ClassTotals]) in
+            let live = registry.forEachArenaStats { entry, stats in
                 classes[entry.arenaClass, default: .init()].add(
-                    live: entry.arena.stats, traceOverwritten: entry.arena.trace?.overwritten ?? 0)
+                    live: stats, traceOverwritten: entry.arena.trace?.overwritten ?? 0)
             }
             return (live, retiredCounters())
         }
@@ -78,7 +77,7 @@ extension ArenaClassMetrics {
         }
 
         out.family("arena_registry_arenas", type: .gauge, help: "Arenas in the registry.")
-        out.sample("arena_registry_arenas", live.arenas.count)
+        out.sample("arena_registry_arenas", live.count)
         out.family("arena_registry_max_arenas", type: .gauge, help: "Most arenas the registry may hold.")
         out.sample("arena_registry_max_arenas", registry.limits.maxArenas)
         out.family("arena_registry_reserved_bytes", type: .gauge, help: "Bytes reserved by the registered arenas.")
