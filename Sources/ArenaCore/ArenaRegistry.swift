@@ -194,7 +194,8 @@ public final class ArenaRegistry: Sendable {
     /// The walk is memory-bound at scale (each arena's stats sit in its own objects, and the lock each read takes
     /// lets no later load start early): it runs in blocks of `statsBlock` arenas, first touching the words each
     /// stats read needs with plain atomic loads, which the CPU overlaps, then reading the stats from cache.
-    /// Measured at 10,000 arenas: about 40% less CPU a walk (docs/PERFORMANCE.md).
+    /// Measured at 10,000 arenas: a `/metrics` scrape took 1.5-2.3 ms of CPU instead of 4.4-6.9 ms
+    /// (docs/PERFORMANCE.md).
     public func forEachArenaStats(_ body: (RegisteredArena, ArenaStats) -> Void) -> (count: Int, reservedBytes: Int) {
         let (entries, reserved) = table.withLock { (Array($0.arenas.values), $0.reservedBytes) }
         var block = 0

@@ -194,6 +194,14 @@ import Testing
         #expect(try response.json()["requested"]?.int == Int.max)
     }
 
+    /// The largest number the parser reads without its overflow checks (18 digits) comes through exactly.
+    @Test(arguments: Transport.allCases) func anEighteenDigitSizeIsReadExactly(_ transport: Transport) throws {
+        let api = try TestClient(transport)
+        let response = api.post("/arenas/request/allocations", json: #"{"size":999999999999999999}"#)
+        expectError(response, status: 507, code: "arena_full")
+        #expect(try response.json()["requested"]?.int == 999_999_999_999_999_999)
+    }
+
     @Test(arguments: Transport.allCases) func growingArenaFullAtItsLimit(_ transport: Transport) throws {
         let api = try TestClient(transport)
         try api.createArena(#"{"name":"grow","policy":"growing","initial_chunk":64,"limit":256}"#)

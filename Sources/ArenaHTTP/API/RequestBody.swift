@@ -83,14 +83,9 @@ struct RequestBody {
                 let count = suffix.utf8CodeUnitCount
                 guard end - start >= count else { return false }
                 // Safe: a StaticString of ASCII literal text; `count` bytes from its start.
-                let suffixBytes = UnsafeBufferPointer(start: suffix.utf8Start, count: count)
-                for offset in 0..<count {
-                    let byte = bytes[end - count + offset]
-                    // ASCII letters folded to lower case (the suffixes are lower case); nothing else is.
-                    let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                    if folded != suffixBytes[offset] { return false }
-                }
-                return true
+                return HTTPHeaders.bytesEqualIgnoringASCIICase(
+                    UnsafeBufferPointer(rebasing: bytes[(end - count)..<end]),
+                    UnsafeBufferPointer(start: suffix.utf8Start, count: count))
             }
             return (end - start == 16 && endsWith("application/json")) || endsWith("+json")
         }
