@@ -45,20 +45,23 @@ release: deps revision
 run: release
 	$(RELEASE_BIN) --config $(CONFIG)
 
+# A test run that hangs fails after TEST_TIMEOUT seconds (the whole group: the test process and the daemons it
+# started) instead of holding CI until its own limit; a run takes a few minutes.
+TEST_TIMEOUT ?= 1800
 test: deps revision
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
-	$(SWIFT) test --skip-build
+	timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build
 
 # Every test under AddressSanitizer (leak checking on, ArenaCore's poisoning of released arena memory on), and
 # the concurrent suites under ThreadSanitizer with ArenaLock's annotations (zero reports required), then the
 # canaries that prove a race is reported. Build directories of their own: .build/asan, .build/tsan.
 test-asan: deps revision
 	@scripts/install-deps.sh test
-	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/test-sanitizer.sh address
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/test-sanitizer.sh address
 test-tsan: deps revision
 	@scripts/install-deps.sh test
-	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/test-sanitizer.sh thread
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/test-sanitizer.sh thread
 
 # libFuzzer: each target of Fuzz/ for FUZZ_SECONDS (default 60) from its seeds in Fuzz/Corpus; fails on a crash.
 FUZZ_SECONDS ?= 60

@@ -28,12 +28,18 @@ case "$kind" in
 esac
 "$swift" build --build-tests --scratch-path "$scratch" "${flags[@]}" "${extra[@]}"
 
+# The sanitizer reports a crash itself. Swift's backtracer, on top of it, reads the crashed process's stacks in a
+# way ASan reports as a stack-buffer-underflow, and the process then hung (a CI run held until its limit): off, here
+# and in the daemons the live tests start. A run that hangs anyway fails after TEST_TIMEOUT seconds.
+export SWIFT_BACKTRACE=enable=no
+timeout=(timeout --kill-after=30 "${TEST_TIMEOUT:-1800}")
+
 if [ "$kind" = address ]; then
   # The daemon processes the live tests start are this build's too, so they run under ASan as well.
   export ARENA_SANITIZER=address
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
-  "$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}"
+  "${timeout[@]}" "$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}"
   exit
 fi
 
@@ -43,7 +49,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0}
 status=0
-"$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}" --filter "$suites" 2>&1 | tee "$log" || status=$?
+"${timeout[@]}" "$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}" --filter "$suites" 2>&1 | tee "$log" || status=$?
 reports=$(grep -c '^WARNING: ThreadSanitizer' "$log" || true)
 echo "test-tsan: concurrent suites: exit $status, $reports ThreadSanitizer report(s)"
 if [ "$status" -ne 0 ] || [ "$reports" -ne 0 ]; then
@@ -53,7 +59,7 @@ fi
 # The canaries, one process each: how many reports each must (not) have.
 canary() {  # test name, then "some" or "none"
   local status=0 count
-  ARENA_TSAN_CANARY=1 "$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}" \
+  ARENA_TSAN_CANARY=1 "${timeout[@]}" "$swift" test --skip-build --scratch-path "$scratch" "${flags[@]}" \
     --filter "SanitizerCanaryTests/$1" >"$log" 2>&1 || status=$?
   count=$(grep -c '^WARNING: ThreadSanitizer' "$log" || true)
   echo "test-tsan: canary $1: exit $status, $count report(s), expected $2"

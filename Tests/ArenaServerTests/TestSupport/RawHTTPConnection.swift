@@ -48,7 +48,10 @@ final class RawHTTPConnection: @unchecked Sendable {
         try Self.attach(socketFD, to: "127.0.0.1", port: port, "connect to 127.0.0.1:\(port)") { connect($0, $1, $2) }
     }
 
-    /// `operation` (bind or connect) of `socketFD` to `host`:`port`; on failure the socket is closed.
+    /// `operation` (bind or connect) of `socketFD` to `host`:`port`. On failure the socket stays open: `deinit`
+    /// closes it, since it runs when `init` throws too. Closing it here as well closed a descriptor number another
+    /// thread had just been given (a daemon's listening socket, in a test run: libmicrohttpd aborted with "Failed
+    /// to remove listen FD from epoll set").
     private static func attach(
         _ socketFD: Int32, to host: String, port: UInt16, _ what: String,
         _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
@@ -64,12 +67,12 @@ final class RawHTTPConnection: @unchecked Sendable {
         }
         guard succeeded else {
             let code = errno
-            close(socketFD)
             throw Failure(description: "\(what): errno \(code)")
         }
     }
 
-    deinit { close(socketFD) }
+    /// The one place the socket is closed: after a throwing `init` too (the stored properties are set by then).
+    deinit { if socketFD >= 0 { close(socketFD) } }
 
     /// The local end's port: with the source address, the client the server's log names.
     var localPort: UInt16 {
