@@ -12,8 +12,10 @@ struct RequestBody {
     private var members: [JSONValue.Member] = []
     /// The names the accessors asked for, in order (for `rejectUnknownFields`' message).
     private var read: [String] = []
-    /// Per member, whether an accessor asked for it.
-    private var used: [Bool] = []
+    /// Per member, whether an accessor asked for it: bit `i` for member `i` of the first 64, then
+    /// `usedBeyond64` (allocated only for a body that long, which `rejectUnknownFields` refuses anyway).
+    private var used: UInt64 = 0
+    private var usedBeyond64: [Bool] = []
 
     /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`): 415
     /// without it.
@@ -50,7 +52,15 @@ struct RequestBody {
             throw APIError.badRequest("field '\(duplicate)' appears twice", code: "bad_field")
         }
         self.members = members
-        used = Array(repeating: false, count: members.count)
+        if members.count > 64 { usedBeyond64 = Array(repeating: false, count: members.count - 64) }
+    }
+
+    private mutating func markUsed(_ index: Int) {
+        if index < 64 { used |= 1 << UInt64(index) } else { usedBeyond64[index - 64] = true }
+    }
+
+    private func isUsed(_ index: Int) -> Bool {
+        index < 64 ? used & (1 << UInt64(index)) != 0 : usedBeyond64[index - 64]
     }
 
     /// The first key that appears twice: pairwise for the usual few members, through a set past that.
@@ -94,7 +104,7 @@ struct RequestBody {
     private mutating func value(_ name: String) -> JSONValue? {
         if !read.contains(name) { read.append(name) }
         guard let index = index(of: name) else { return nil }
-        used[index] = true
+        markUsed(index)
         let value = members[index].value
         return value == .null ? nil : value
     }
@@ -187,7 +197,7 @@ struct RequestBody {
 
     /// Throws for the first member no accessor asked for.
     func rejectUnknownFields() throws(APIError) {
-        let unread = members.indices.filter { !used[$0] }.map { members[$0].key }
+        let unread = members.indices.filter { !isUsed($0) }.map { members[$0].key }
         if let unknown = unread.sorted().first {
             let known = read.sorted().map { "'\($0)'" }.joined(separator: ", ")
             throw APIError.badRequest("unknown field '\(unknown)'; known fields: \(known)", code: "bad_field")

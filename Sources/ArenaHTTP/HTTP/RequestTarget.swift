@@ -35,38 +35,56 @@ struct RequestTarget: Sendable, Equatable {
     /// Parses the target bytes exactly as they came in the request line.
     ///
     /// One pass over the bytes, by index: this runs for every request, and the generic `split` it replaced cost
-    /// more than the rest of a `/healthz` request's routing (an array of slices, then one `String` each).
+    /// more than the rest of a `/healthz` request's routing (an array of slices, then one `String` each). Bytes in
+    /// contiguous storage (libmicrohttpd's buffer, an array) are read in place, not copied first.
     init(parsing raw: some Collection<UInt8>) throws(Problem) {
-        let bytes = Array(raw)
+        let parsed =
+            raw.withContiguousStorageIfAvailable { Self.parsed($0) }
+            ?? Array(raw).withUnsafeBufferPointer { Self.parsed($0) }
+        self = try parsed.get()
+    }
+
+    private static func parsed(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<RequestTarget, Problem> {
+        Result { () throws(Problem) in try parse(bytes) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Problem) -> RequestTarget {
         let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
         guard queryStart > 0, bytes[0] == UInt8(ascii: "/") else {
             throw Problem(reason: "the request target must be a path starting with '/'")
         }
-        path = String(decoding: bytes[..<queryStart], as: UTF8.self)
+        let path = String(decoding: bytes[..<queryStart], as: UTF8.self)
         // Segments between the slashes after the first, empty ones kept; a trailing slash adds no segment unless
-        // it is the only one (`/` is `[""]`).
-        segments = []
+        // it is the only one (`/` is `[""]`). Counted first, so the array is allocated once.
+        var slashes = 0
+        for index in 1..<queryStart where bytes[index] == UInt8(ascii: "/") { slashes += 1 }
+        var segments: [String] = []
+        segments.reserveCapacity(slashes + 1)
         var start = 1
         for index in 1...queryStart where index == queryStart || bytes[index] == UInt8(ascii: "/") {
             if index == queryStart, start == index, !segments.isEmpty { break }
-            segments.append(try Self.decode(bytes[start..<index], plusIsSpace: false, what: "the path"))
+            segments.append(try decode(bytes[start..<index], plusIsSpace: false, what: "the path"))
             start = index + 1
         }
-        query = [:]
-        guard queryStart < bytes.endIndex else { return }
-        for pair in bytes[(queryStart + 1)...].split(separator: UInt8(ascii: "&")) {
-            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
-            let name = try Self.decode(pair[..<equals], plusIsSpace: true, what: "a query parameter name")
-            let value =
-                equals < pair.endIndex
-                ? try Self.decode(pair[(equals + 1)...], plusIsSpace: true, what: "query parameter '\(name)'")
-                : ""
-            query[name] = value
+        var query: [String: String] = [:]
+        if queryStart < bytes.endIndex {
+            for pair in bytes[(queryStart + 1)...].split(separator: UInt8(ascii: "&")) {
+                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+                let name = try decode(pair[..<equals], plusIsSpace: true, what: "a query parameter name")
+                let value =
+                    equals < pair.endIndex
+                    ? try decode(pair[(equals + 1)...], plusIsSpace: true, what: "query parameter '\(name)'")
+                    : ""
+                query[name] = value
+            }
         }
+        return RequestTarget(path: path, segments: segments, query: query)
     }
 
     /// Percent-decodes one part; refuses a bad `%` escape, a NUL byte and invalid UTF-8.
-    static func decode(_ part: ArraySlice<UInt8>, plusIsSpace: Bool, what: String) throws(Problem) -> String {
+    static func decode(
+        _ part: Slice<UnsafeBufferPointer<UInt8>>, plusIsSpace: Bool, what: String
+    ) throws(Problem) -> String {
         var needsWork = false
         for byte in part where byte == UInt8(ascii: "%") || byte == 0 || byte >= 0x80 || (plusIsSpace && byte == 0x2B) {
             needsWork = true

@@ -127,6 +127,8 @@ private struct JSONParser {
             index += 1
             return .object(members)
         }
+        // Request bodies have a few members: one allocation for them, not one per doubling from 1.
+        members.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
