@@ -43,18 +43,19 @@ struct HTTPResponse: Sendable {
         }
     }
 
+    /// The headers of every text and JSON response, made once: each response shares their storage (copied on
+    /// write, for the few that add a header) instead of allocating its own.
+    private static let textHeaders: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
+
     /// A `text/plain; charset=utf-8` response.
     static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        return HTTPResponse(status: status, headers: headers, body: .bytes(Array(text.utf8)))
+        HTTPResponse(status: status, headers: Self.textHeaders, body: .bytes(Array(text.utf8)))
     }
 
     /// An `application/json` response from UTF-8 bytes rendered by `JSONWriter`.
     static func json(bytes: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: .bytes(bytes))
+        HTTPResponse(status: status, headers: Self.jsonHeaders, body: .bytes(bytes))
     }
 
     /// A response without a body, e.g. `.empty(status: .noContent)`.
