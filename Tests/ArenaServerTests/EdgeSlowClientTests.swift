@@ -91,6 +91,10 @@ import Glibc
         let body = try RawHTTPConnection(port: client.port)
         try body.send(
             "POST /arenas/request/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nx")
+        // A chunked body has no length to wait for: its deadline starts with the head all the same.
+        let chunked = try RawHTTPConnection(port: client.port)
+        try chunked.send(
+            "POST /arenas/request/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
         let silent = try RawHTTPConnection(port: client.port)
         try silent.send("GE")
 
@@ -105,6 +109,10 @@ import Glibc
         #expect(bodyAnswer.status == 408)
         #expect(try JSON.parse(bodyAnswer.body)["error"]?.string == "body_timeout")
         #expect(ContinuousClock.now - start < .milliseconds(2500))
+        let chunkedAnswer = try chunked.readResponse()
+        #expect(chunkedAnswer.status == 408)
+        #expect(try JSON.parse(chunkedAnswer.body)["error"]?.string == "body_timeout")
+        #expect(ContinuousClock.now - start < .milliseconds(2500))
 
         let (bytes, closed) = silent.readUntilClosed()
         #expect(closed && bytes.isEmpty, "closed silently: \(String(decoding: bytes, as: UTF8.self))")
@@ -114,7 +122,7 @@ import Glibc
             try client.metrics().samples(named: "http_requests_total").filter { $0.labels["code"] == "408" }
                 .reduce(0) { $0 + $1.value }
         }
-        #expect(try eventually { try timedOut() == 2 })
+        #expect(try eventually { try timedOut() == 3 })
     }
 
     /// `max_connections_per_client`: the connections of one address beyond it are refused by libmicrohttpd

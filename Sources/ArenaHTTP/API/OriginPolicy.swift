@@ -28,7 +28,8 @@ struct OriginPolicy: Sendable {
     /// Throws 421 when `Host` names something else than this server.
     func checkHost(_ request: HTTPRequest) throws(APIError) {
         guard let host = request.headers["Host"] else { return }  // HTTP/1.0 without Host: not a browser
-        if Self.isIPv4WithPort(host.utf8) { return }  // the usual case, decided on the bytes
+        var hostBytes = host
+        if hostBytes.withUTF8(Self.isIPv4WithPort) { return }  // the usual case, decided on the bytes
         var name = Self.hostName(host)
         if name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
             name = name.lowercased()
@@ -82,7 +83,7 @@ struct OriginPolicy: Sendable {
 
     /// Whether `value` is a dotted IPv4 address, optionally with `:port`: four numbers of at most three digits.
     /// A quick form of `isIPLiteral` for the common `Host: 127.0.0.1:8080`.
-    static func isIPv4WithPort(_ value: String.UTF8View) -> Bool {
+    static func isIPv4WithPort(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         var parts = 1
         var digits = 0
         var number = 0

@@ -305,6 +305,7 @@ final class HTTPServer: Sendable {
             state.target = .failure(RequestTarget.Problem(reason: "the target holds a NUL byte"))
         }
         state.connection?.head(method: state.method.rawValue)
+        var chunked = false
         let rejection: HTTPRejection? = {
             if stopping.load(ordering: .relaxed) { return .shuttingDown }
             if hidden.method != nil { return .badMethod }
@@ -314,11 +315,9 @@ final class HTTPServer: Sendable {
                 return .badHeader(
                     reason: "a header value goes on past a NUL byte, or is folded over lines (at or after '\(name)')")
             }
-            if let problem = RequestHeadRules.problem(state.headers, version: version.map(String.init(cString:)) ?? "")
-            {
-                return problem
-            }
-            return nil
+            let head = RequestHeadRules.check(state.headers, version: version.map(String.init(cString:)) ?? "")
+            chunked = head.chunked
+            return head.problem
         }()
         if let rejection {
             return reject(rejection, connection: connection, method: method, state: state)
@@ -335,7 +334,6 @@ final class HTTPServer: Sendable {
             state.body.reserveCapacity(Int(declared))
         }
         // A body is on its way when one is declared or chunked; its deadline starts now.
-        let chunked = state.headers["Transfer-Encoding"] != nil
         state.connection?.enter(
             declared ?? 0 > 0 || chunked ? .receivingBody : .responding,
             at: MonotonicClock.nanoseconds())

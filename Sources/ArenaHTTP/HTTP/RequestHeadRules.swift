@@ -8,6 +8,12 @@
 enum RequestHeadRules {
     /// Why `headers` (of a request with `version`, e.g. `HTTP/1.1`) cannot be served, or nil.
     static func problem(_ headers: HTTPHeaders, version: String) -> HTTPRejection? {
+        check(headers, version: version).problem
+    }
+
+    /// `problem`, and whether a body follows in chunks (`Transfer-Encoding: chunked`, when there is no problem):
+    /// the server needs both, and one pass over the fields gives them.
+    static func check(_ headers: HTTPHeaders, version: String) -> (problem: HTTPRejection?, chunked: Bool) {
         var problem: HTTPRejection?
         var hosts = 0
         var contentLength: ArraySlice<UInt8>?
@@ -42,22 +48,25 @@ enum RequestHeadRules {
             }
             return true
         }
-        if let problem { return problem }
+        if let problem { return (problem, false) }
         if version == "HTTP/1.1" && hosts != 1 || hosts > 1 {
-            return .badHeader(
-                reason: hosts == 0
-                    ? "an HTTP/1.1 request needs a Host header"
-                    : "more than one Host header")
+            return (
+                .badHeader(
+                    reason: hosts == 0
+                        ? "an HTTP/1.1 request needs a Host header"
+                        : "more than one Host header"),
+                false
+            )
         }
         if hasTransferEncoding {
             if contentLength != nil {
-                return .badHeader(reason: "both Content-Length and Transfer-Encoding are given")
+                return (.badHeader(reason: "both Content-Length and Transfer-Encoding are given"), false)
             }
             guard HTTPHeaders.bytesEqualIgnoringASCIICase(transferCodings, "chunked".utf8) else {
-                return .unsupportedTransferCoding(String(decoding: transferCodings, as: UTF8.self))
+                return (.unsupportedTransferCoding(String(decoding: transferCodings, as: UTF8.self)), false)
             }
         }
-        return nil
+        return (nil, hasTransferEncoding)
     }
 
     /// RFC 9110 `tchar`.

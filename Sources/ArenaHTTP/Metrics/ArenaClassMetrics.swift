@@ -155,9 +155,15 @@ final class ArenaClassMetrics: Sendable {
         sizes.withLock { table in
             // In place, through the values view: copying the histogram out and back would copy its counts array
             // on every request.
-            if table[arenaClass] == nil { table[arenaClass] = SizeHistogram() }
-            // Safe to force: the key was just ensured.
-            let index = table.index(forKey: arenaClass)!
+            // One lookup for a known class (each hashes the name), a second only to find a new one's entry.
+            let index: [String: SizeHistogram].Index
+            if let known = table.index(forKey: arenaClass) {
+                index = known
+            } else {
+                table[arenaClass] = SizeHistogram()
+                // Safe to force: the key was just inserted.
+                index = table.index(forKey: arenaClass)!
+            }
             for byteCount in byteCounts {
                 let bucket =
                     byteCount == 0
