@@ -5,14 +5,18 @@ public enum ArenaName {
 
     /// Why `name` is not a valid arena name, or nil when it is.
     public static func problem(with name: String) -> String? {
-        let utf8 = name.utf8
-        if utf8.isEmpty { return "an arena name must not be empty" }
-        if utf8.count > maxLength { return "an arena name has at most \(maxLength) characters, got \(utf8.count)" }
-        if utf8.first == UInt8(ascii: ".") { return "an arena name must not start with '.'" }
-        for byte in utf8 where !isAllowed(byte) {
-            return "an arena name may only contain A-Z, a-z, 0-9, '.', '_' and '-'"
+        // Over the contiguous UTF-8 (the HTTP layer checks the name of every request's arena): walking
+        // `name.utf8` byte by byte costs several times more.
+        var name = name
+        return name.withUTF8 { utf8 in
+            if utf8.isEmpty { return "an arena name must not be empty" }
+            if utf8.count > maxLength { return "an arena name has at most \(maxLength) characters, got \(utf8.count)" }
+            if utf8[0] == UInt8(ascii: ".") { return "an arena name must not start with '.'" }
+            for byte in utf8 where !isAllowed(byte) {
+                return "an arena name may only contain A-Z, a-z, 0-9, '.', '_' and '-'"
+            }
+            return nil
         }
-        return nil
     }
 
     /// Whether `name` follows the rule.

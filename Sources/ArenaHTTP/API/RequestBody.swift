@@ -22,7 +22,7 @@ struct RequestBody {
     init(_ request: HTTPRequest) throws(APIError) {
         // Required, not only checked when present: a browser page can send a body without one (or as
         // text/plain) cross-site without asking first, but never as application/json.
-        guard let contentType = request.headers["Content-Type"] else {
+        guard let contentType = request.headers.valueBytes("Content-Type") else {
             throw APIError(
                 status: .unsupportedMediaType, code: "unsupported_media_type",
                 message: "expected Content-Type: application/json, got none")
@@ -30,7 +30,8 @@ struct RequestBody {
         guard Self.isJSON(contentType) else {
             throw APIError(
                 status: .unsupportedMediaType, code: "unsupported_media_type",
-                message: "expected Content-Type: application/json, got '\(contentType)'")
+                message:
+                    "expected Content-Type: application/json, got '\(String(decoding: contentType, as: UTF8.self))'")
         }
         guard !request.body.isEmpty else {
             throw APIError.badRequest(
@@ -82,9 +83,8 @@ struct RequestBody {
 
     /// Whether the media type (before any `;` parameters, spaces around it ignored, ASCII case-insensitive) is
     /// `application/json` or ends in `+json`. Compared byte by byte: this runs for every JSON request.
-    static func isJSON(_ contentType: String) -> Bool {
-        var contentType = contentType
-        return contentType.withUTF8 { bytes in
+    static func isJSON(_ contentType: ArraySlice<UInt8>) -> Bool {
+        contentType.withUnsafeBufferPointer { bytes in
             var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
             var start = 0
             while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }

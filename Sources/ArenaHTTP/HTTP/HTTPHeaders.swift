@@ -54,6 +54,18 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return found
     }
 
+    /// The raw bytes of the first field called `name` (ASCII case-insensitive), or nil: a view of the storage, no
+    /// `String` made (for checks that run on every request, such as a body's `Content-Type`).
+    func valueBytes(_ name: String) -> ArraySlice<UInt8>? {
+        var found: ArraySlice<UInt8>?
+        forEachSlot { slot in
+            guard nameMatches(slot, name) else { return true }
+            found = storage[slot.value]
+            return false
+        }
+        return found
+    }
+
     /// All values of fields called `name`, in order.
     func values(for name: String) -> [String] {
         var values: [String] = []
