@@ -27,9 +27,11 @@ struct OriginPolicy: Sendable {
 
     /// Throws 421 when `Host` names something else than this server.
     func checkHost(_ request: HTTPRequest) throws(APIError) {
-        guard let host = request.headers["Host"] else { return }  // HTTP/1.0 without Host: not a browser
-        var hostBytes = host
-        if hostBytes.withUTF8(Self.isIPv4WithPort) { return }  // the usual case, decided on the bytes
+        // HTTP/1.0 without Host: not a browser.
+        guard let hostBytes = request.headers.valueBytes("Host") else { return }
+        // The usual case, decided on the bytes without making a String.
+        if hostBytes.withUnsafeBufferPointer(Self.isIPv4WithPort) { return }
+        let host = String(decoding: hostBytes, as: UTF8.self)
         var name = Self.hostName(host)
         if name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
             name = name.lowercased()

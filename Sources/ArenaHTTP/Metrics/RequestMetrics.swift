@@ -38,7 +38,22 @@ final class RequestMetrics: Sendable {
 
     /// In `Route.labels` order.
     private let rows = Route.labels.map { _ in Row() }
-    private static let rowIndex = Dictionary(uniqueKeysWithValues: Route.labels.enumerated().map { ($1, $0) })
+    /// Row candidates by label length in UTF-8 bytes (at most three share one): a label is found with a count and
+    /// one or two comparisons, the match by identity (a route's label is the very `String` in `Route.labels`),
+    /// instead of hashing it on every request.
+    private static let rowsByLength: [[Int]] = {
+        var table = Array(repeating: [Int](), count: (Route.labels.map(\.utf8.count).max() ?? 0) + 1)
+        for (index, label) in Route.labels.enumerated() { table[label.utf8.count].append(index) }
+        return table
+    }()
+
+    /// The row of `route`, or nil for a label that is not a route's.
+    private static func row(for route: String) -> Int? {
+        let length = route.utf8.count
+        guard length < rowsByLength.count else { return nil }
+        for index in rowsByLength[length] where Route.labels[index] == route { return index }
+        return nil
+    }
     /// Counts of status codes outside `knownStatuses`, by route and code.
     private let otherStatuses = ArenaLock<[String: [UInt16: UInt64]]>([:])
     /// When the counters started from zero (seconds since 1970): their OpenMetrics `_created`.
@@ -48,7 +63,7 @@ final class RequestMetrics: Sendable {
 
     /// Records one request to `route` (a `Route.label`, or "unmatched") answered with `status` in `nanoseconds`.
     func record(route: String, status: UInt16, nanoseconds: UInt64) {
-        let row = rows[Self.rowIndex[route] ?? rows.count - 1]
+        let row = rows[Self.row(for: route) ?? rows.count - 1]
         if let column = Self.knownStatuses.firstIndex(of: status) {
             row.statuses[column].value.wrappingAdd(1, ordering: .relaxed)
         } else {
