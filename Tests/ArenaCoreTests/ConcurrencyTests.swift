@@ -144,7 +144,11 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
         let padding = granted.reduce(0) { $0 + $1.padding }
         #expect(stats.allocations == UInt64(granted.count) && stats.lifetimeAllocations == UInt64(granted.count))
         #expect(stats.allocatedBytes == bytes && stats.lifetimeAllocatedBytes == bytes)
-        #expect(stats.paddingBytes == padding && stats.lifetimePaddingBytes == padding)
+        // As in allocationsRacingWithResetsAndRewinds: failed requests may leave up to 4095 padding bytes each.
+        #expect(stats.paddingBytes == stats.lifetimePaddingBytes)
+        #expect(
+            stats.paddingBytes >= padding && stats.paddingBytes - padding <= failures * 4095,
+            "padding counted \(stats.paddingBytes), granted \(padding), \(failures) failed")
         #expect(stats.used == stats.allocatedBytes + stats.paddingBytes)
         #expect(stats.failedAllocations == UInt64(failures))
         #expect(stats.used <= stats.capacity && stats.capacity <= stats.limit)
@@ -296,7 +300,8 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
     }
 
     /// Allocating threads race with a thread that resets, takes checkpoints and rewinds. Nothing crashes, and
-    /// the lifetime numbers (which do not depend on which generation an allocation landed in) are exact.
+    /// the lifetime numbers (which do not depend on which generation an allocation landed in) are exact, but for
+    /// the padding of failed requests (below).
     @Test(arguments: [ArenaPolicy.fixed(capacity: 1 << 20), .growing(initialChunk: 1024, limit: 1 << 22)])
     func allocationsRacingWithResetsAndRewinds(policy: ArenaPolicy) throws {
         let ring = TraceRing(capacity: 1024)
@@ -346,7 +351,16 @@ func allocateRandomly(_ arena: BumpArena, count: Int, seed: UInt64, maxSize: Int
         var stats = arena.stats
         #expect(stats.lifetimeAllocations == UInt64(granted.count))
         #expect(stats.lifetimeAllocatedBytes == granted.reduce(0) { $0 + $1.byteCount })
-        #expect(stats.lifetimePaddingBytes == granted.reduce(0) { $0 + $1.padding })
+        // The counted padding may exceed the granted allocations' own, by less than one alignment (at most 4096
+        // here, so at most 4095 bytes) per failed request: a misaligned reservation whose bytes stayed used and
+        // whose request then failed (`ArenaStorage.complete`, documented there). Seen under ThreadSanitizer's
+        // timing in CI: 328 bytes over.
+        let grantedPadding = granted.reduce(0) { $0 + $1.padding }
+        #expect(stats.lifetimePaddingBytes >= grantedPadding)
+        #expect(
+            stats.lifetimePaddingBytes - grantedPadding <= Int(stats.failedAllocations) * 4095,
+            "padding counted \(stats.lifetimePaddingBytes), granted \(grantedPadding), \(stats.failedAllocations) failed"
+        )
         #expect(stats.failedAllocations == UInt64(all.reduce(0) { $0 + $1.failures }))
         #expect(
             stats.resets == UInt64(resets) && stats.rewinds == UInt64(rewinds) && stats.generation == UInt64(resets))
