@@ -45,13 +45,7 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The value of the first field called `name` (ASCII case-insensitive), or nil. Invalid UTF-8 is repaired.
     subscript(name: String) -> String? {
-        var found: String?
-        forEachSlot { slot in
-            guard nameMatches(slot, name) else { return true }
-            found = String(decoding: storage[slot.value], as: UTF8.self)
-            return false
-        }
-        return found
+        valueBytes(name).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The raw bytes of the first field called `name` (ASCII case-insensitive), or nil: a view of the storage, no
