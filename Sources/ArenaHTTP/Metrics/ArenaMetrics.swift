@@ -7,22 +7,21 @@ extension ArenaClassMetrics {
         // Together: an arena removed between the two reads would be counted twice or not at all.
         // Each arena's stats and trace counter only, straight into its class's sums: a full `ArenaSnapshot` per
         // arena (name, policy, last generation, ...) made a scrape at 10,000 arenas build and drop megabytes.
-        var classes: [String: ArenaClassMetrics.ClassTotals] = [:]
+        var classes = ClassTable()
         let (live, retired) = withMembership {
             () -> ((count: Int, reservedBytes: Int), [String: ArenaClassMetrics.ClassTotals]) in
             let live = registry.forEachArenaStats { entry, stats in
-                classes[entry.arenaClass, default: .init()].add(
-                    live: stats, traceOverwritten: entry.arena.trace?.overwritten ?? 0)
+                classes.add(live: stats, traceOverwritten: entry.arena.trace?.overwritten ?? 0, to: entry.arenaClass)
             }
             return (live, retiredCounters())
         }
-        for (name, counters) in retired { classes[name, default: .init()].addCounters(counters) }
-        let ordered = classes.sorted { $0.key < $1.key }
+        for (name, counters) in retired { classes.addCounters(counters, to: name) }
+        let ordered = classes.sorted()
         // OpenMetrics' `_created` of the class counters: when the class was first seen.
         let created = out.format == .openMetrics ? firstSeen(ordered.map(\.key)) : [:]
 
         func family<T: BinaryInteger>(
-            _ name: String, _ type: PrometheusText.MetricType, _ help: String,
+            _ name: StaticString, _ type: PrometheusText.MetricType, _ help: StaticString,
             _ value: (ArenaClassMetrics.ClassTotals) -> T
         ) {
             out.family(name, type: type, help: help)

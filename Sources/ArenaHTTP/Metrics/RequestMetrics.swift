@@ -79,24 +79,43 @@ final class RequestMetrics: Sendable {
     /// The `http_*` families; `openConnections` is the server's count now.
     func render(into out: inout PrometheusText, openConnections: Int) {
         let others = otherStatuses.withLock { $0 }
+        let openMetrics = out.format == .openMetrics
         out.family("http_requests_total", type: .counter, help: "HTTP requests answered, by route and status code.")
-        for (route, row) in zip(Route.labels, rows) {
-            var counts: [(code: UInt16, count: UInt64)] = []
-            for (code, counter) in zip(Self.knownStatuses, row.statuses) {
-                let count = counter.value.load(ordering: .relaxed)
-                if count > 0 { counts.append((code, count)) }
+        for index in rows.indices {
+            let route = Route.labels[index]
+            let statuses = rows[index].statuses
+            func write(code: UInt16, count: UInt64) {
+                out.startSample("http_requests_total")
+                out.label("route", route)
+                out.label("code", integer: code)
+                out.value(count)
+                guard openMetrics else { return }
+                out.startCreated("http_requests_total")
+                out.label("route", route)
+                out.label("code", integer: code)
+                out.value(createdSeconds)
             }
-            for (code, count) in others[route] ?? [:] { counts.append((code, count)) }
-            for (code, count) in counts.sorted(by: { $0.code < $1.code }) {
-                let labels = [("route", route), ("code", String(code))]
-                out.sample("http_requests_total", labels: labels, count)
-                out.created("http_requests_total", labels: labels, createdSeconds)
+            if let unknown = others[route], !unknown.isEmpty {
+                // Known and other codes merged in code order (rare: a status outside `knownStatuses`).
+                var counts = unknown.map { (code: $0.key, count: $0.value) }
+                for (column, code) in Self.knownStatuses.enumerated() {
+                    let count = statuses[column].value.load(ordering: .relaxed)
+                    if count > 0 { counts.append((code, count)) }
+                }
+                for (code, count) in counts.sorted(by: { $0.code < $1.code }) { write(code: code, count: count) }
+            } else {
+                // `knownStatuses` is in code order: the samples come out sorted without a sort.
+                for column in statuses.indices {
+                    let count = statuses[column].value.load(ordering: .relaxed)
+                    if count > 0 { write(code: Self.knownStatuses[column], count: count) }
+                }
             }
         }
         out.family(
             "http_request_duration_seconds", type: .histogram,
             help: "Time from the request line to the response being queued, by route.")
-        for (route, row) in zip(Route.labels, rows) {
+        for index in rows.indices {
+            let row = rows[index]
             let count = row.count.value.load(ordering: .relaxed)
             guard count > 0 else { continue }
             var cumulative: [UInt64] = []
@@ -108,7 +127,7 @@ final class RequestMetrics: Sendable {
             }
             let sum = Double(row.sumNanoseconds.value.load(ordering: .relaxed)) / 1e9
             out.histogram(
-                "http_request_duration_seconds", labels: [("route", route)], bounds: Self.boundLabels,
+                "http_request_duration_seconds", labels: [("route", Route.labels[index])], bounds: Self.boundLabels,
                 cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running),
                 created: createdSeconds)
         }

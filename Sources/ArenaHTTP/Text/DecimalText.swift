@@ -11,8 +11,24 @@ enum DecimalText {
             out.append(contentsOf: String(value).utf8)  // wider than 64 bits: rare enough for the slow way
             return
         }
-        // Digits from the last into a 20-byte tuple on the stack (UInt64.max has 20), then one append: appending
-        // byte by byte checks the array's capacity and uniqueness for each.
+        withDigits(of: magnitude, negative: value < 0) { out.append(contentsOf: $0) }
+    }
+
+    static func append<T: BinaryInteger>(_ value: T, to out: inout OutputBytes) {
+        guard let magnitude = UInt64(exactly: value.magnitude) else {
+            out.append(string: String(value))  // wider than 64 bits: rare enough for the slow way
+            return
+        }
+        withDigits(of: magnitude, negative: value < 0) { out.append($0) }
+    }
+
+    /// Calls `body` with the digits of `magnitude`, after a `-` if `negative`.
+    @inline(__always)
+    private static func withDigits(
+        of magnitude: UInt64, negative: Bool, _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        // Digits from the last into a 24-byte tuple on the stack (UInt64.max has 20, and the sign), then one
+        // append: appending byte by byte checks the buffer's capacity for each.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { buffer in
             var position = buffer.count
@@ -22,11 +38,11 @@ enum DecimalText {
                 buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
             } while rest > 0
-            if value < 0 {
+            if negative {
                 position -= 1
                 buffer[position] = UInt8(ascii: "-")
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
+            body(UnsafeRawBufferPointer(rebasing: buffer[position...]))
         }
     }
 }

@@ -11,8 +11,7 @@ extension ArenaAPI {
         scopeMetrics.render(into: &out)
         requestMetrics.render(into: &out, openConnections: openConnections.value)
         ProcessMetrics.render(into: &out)
-        out.finish()
-        var response = HTTPResponse(status: .ok, body: .bytes(out.bytes))
+        var response = HTTPResponse(status: .ok, body: .bytes(out.finished()))
         response.headers.add(name: "Content-Type", value: format.contentType)
         response.headers.add(name: "Vary", value: "Accept")
         return response

@@ -1,0 +1,142 @@
+import Testing
+
+@testable import ArenaHTTP
+
+/// The byte writer behind `/metrics` and the exposition text it writes, byte for byte (the live tests parse
+/// whole scrapes with promtool and a parser; these pin the exact lines, including the edges of a histogram).
+@Suite struct ExpositionTextTests {
+    @Test func outputBytesGrowsKeepsEveryByteAndRepeatsARange() {
+        var out = OutputBytes(capacity: 1)  // made at least 64: every kind of append below crosses a growth
+        var expected: [UInt8] = []
+        for round in 0..<200 {
+            out.append(UInt8(truncatingIfNeeded: round))
+            expected.append(UInt8(truncatingIfNeeded: round))
+            out.append("literal-")
+            expected += Array("literal-".utf8)
+            let text = String(repeating: "é", count: round % 7)
+            out.append(string: text)
+            expected += Array(text.utf8)
+            let number = [UInt8](repeating: UInt8(round % 256), count: round % 130)
+            out.append(number)
+            expected += number
+            DecimalText.append(-round * 1_000_003, to: &out)
+            expected += Array(String(-round * 1_000_003).utf8)
+            if round % 5 == 0 {
+                let range = (expected.count / 3)..<(expected.count / 2)
+                out.appendAgain(range)
+                expected += expected[range]
+            }
+            #expect(out.count == expected.count)
+        }
+        out.append("", droppingLast: 0)
+        out.append("dropped_total", droppingLast: 6)
+        expected += Array("dropped".utf8)
+        #expect(out.array() == expected)
+        #expect(out.takeArray() == expected)
+        #expect(OutputBytes(capacity: 16).takeArray() == [])
+    }
+
+    @Test func histogramLinesInBothFormats() {
+        func render(_ format: PrometheusText.Format, bounds: [String], counts: [UInt64]) -> String {
+            var out = PrometheusText(format: format, reservingCapacity: 8)
+            out.family("x_seconds", type: .histogram, help: "Help.")
+            out.histogram(
+                "x_seconds", labels: [("route", #"/a"b\c"#)], bounds: bounds, cumulativeCounts: counts, sum: "1.5",
+                count: 7, created: 12.5)
+            return String(decoding: out.finished(), as: UTF8.self)
+        }
+        #expect(
+            render(.text, bounds: ["0.1", "1"], counts: [2, 5]) == """
+                # HELP x_seconds Help.
+                # TYPE x_seconds histogram
+                x_seconds_bucket{route="/a\\"b\\\\c",le="0.1"} 2
+                x_seconds_bucket{route="/a\\"b\\\\c",le="1"} 5
+                x_seconds_bucket{route="/a\\"b\\\\c",le="+Inf"} 7
+                x_seconds_sum{route="/a\\"b\\\\c"} 1.5
+                x_seconds_count{route="/a\\"b\\\\c"} 7
+
+                """)
+        // No bounds: only +Inf; OpenMetrics adds _created and # EOF.
+        #expect(
+            render(.openMetrics, bounds: [], counts: []) == """
+                # HELP x_seconds Help.
+                # TYPE x_seconds histogram
+                x_seconds_bucket{route="/a\\"b\\\\c",le="+Inf"} 7
+                x_seconds_sum{route="/a\\"b\\\\c"} 1.5
+                x_seconds_count{route="/a\\"b\\\\c"} 7
+                x_seconds_created{route="/a\\"b\\\\c"} 12.5
+                # EOF
+
+                """)
+        var unlabelled = PrometheusText(format: .text)
+        unlabelled.histogram("y", labels: [], bounds: ["1"], cumulativeCounts: [1], sum: "0", count: 1)
+        #expect(
+            String(decoding: unlabelled.bytes, as: UTF8.self)
+                == "y_bucket{le=\"1\"} 1\ny_bucket{le=\"+Inf\"} 1\ny_sum 0\ny_count 1\n")
+    }
+
+    @Test func countersAndInfoInBothFormats() {
+        func render(_ format: PrometheusText.Format) -> String {
+            var out = PrometheusText(format: format)
+            out.family("a_total", type: .counter, help: "A.")
+            out.startSample("a_total")
+            out.label("route", "/x")
+            out.label("code", integer: UInt16(404))
+            out.value(UInt64(3))
+            out.created("a_total", labels: [("route", "/x")], 2)
+            out.family("b_info", type: .info, help: "B.")
+            out.sample("b_info", labels: [("v", "1")], 1)
+            out.sample("c", -2.5)
+            return String(decoding: out.finished(), as: UTF8.self)
+        }
+        #expect(
+            render(.text) == """
+                # HELP a_total A.
+                # TYPE a_total counter
+                a_total{route="/x",code="404"} 3
+                # HELP b_info B.
+                # TYPE b_info gauge
+                b_info{v="1"} 1
+                c -2.5
+
+                """)
+        #expect(
+            render(.openMetrics) == """
+                # HELP a A.
+                # TYPE a counter
+                a_total{route="/x",code="404"} 3
+                a_created{route="/x"} 2
+                # HELP b B.
+                # TYPE b info
+                b_info{v="1"} 1
+                c -2.5
+                # EOF
+
+                """)
+    }
+
+    /// The scrape's per-class sums: every class kept apart through the table's growth, sums added, names sorted.
+    @Test func classTableSumsPerClassThroughGrowth() {
+        var table = ClassTable()
+        let names = (0..<300).map { "class-\($0 % 150)-" + String(repeating: "x", count: $0 % 150 % 20) }
+        for (index, name) in names.enumerated() {
+            var counters = ArenaClassMetrics.ClassTotals()
+            counters.allocations = UInt64(index)
+            counters.resets = 1
+            table.addCounters(counters, to: name)
+        }
+        let sorted = table.sorted()
+        #expect(sorted.map(\.key) == Set(names).sorted())
+        for (name, totals) in sorted {
+            let indices = names.indices.filter { names[$0] == name }
+            #expect(totals.allocations == UInt64(indices.reduce(0, +)), "\(name)")
+            #expect(totals.resets == UInt64(indices.count), "\(name)")
+        }
+    }
+
+    /// `RequestMetrics.render` writes a route's known codes in this order without sorting them.
+    @Test func knownStatusesAreInCodeOrder() {
+        #expect(RequestMetrics.knownStatuses == RequestMetrics.knownStatuses.sorted())
+        #expect(Set(RequestMetrics.knownStatuses).count == RequestMetrics.knownStatuses.count)
+    }
+}
