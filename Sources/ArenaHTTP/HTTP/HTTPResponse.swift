@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// HTTPResponse.text("ok\n")
-/// HTTPResponse.json(bytes: writer.bytes, status: .created)
+/// HTTPResponse.json(bytes: writer.finished(), status: .created)
 /// ```
 struct HTTPResponse: Sendable {
     /// What follows the header.

@@ -15,6 +15,6 @@ enum ErrorJSON {
             $0.field("message", message)
             details(&$0)
         }
-        return json.bytes
+        return json.finished()
     }
 }

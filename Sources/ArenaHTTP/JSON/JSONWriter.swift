@@ -7,38 +7,50 @@
 ///     $0.field("name", "request")
 ///     $0.field("used", 16)
 /// }
-/// json.bytes   // {"name":"request","used":16}
+/// json.finished()   // {"name":"request","used":16}
 /// ```
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+///
+/// It writes into an `OutputBytes` (an append is a capacity check and a copy), so it is non-copyable: pass it
+/// `inout`; `bytes` copies what was written out, `finished()` hands it over.
+struct JSONWriter: ~Copyable {
+    private var out: OutputBytes
     /// Whether the next value or key in the current container needs a comma before it.
     private var needsComma = false
 
     init(reservingCapacity capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        out = OutputBytes(capacity: capacity)
     }
 
+    /// What was written so far (a copy).
+    var bytes: [UInt8] { out.array() }
+
+    /// Bytes written so far.
+    var count: Int { out.count }
+
+    /// What was written; the writer is used up.
+    consuming func finished() -> [UInt8] { out.takeArray() }
+
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { out.append(UInt8(ascii: ",")) }
     }
 
     /// `{ ... }` with the members `body` writes.
     mutating func object(_ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        out.append(UInt8(ascii: "{"))
         needsComma = false
         body(&self)
-        bytes.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     /// `[ ... ]` with the elements `body` writes.
     mutating func array(_ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        out.append(UInt8(ascii: "["))
         needsComma = false
         body(&self)
-        bytes.append(UInt8(ascii: "]"))
+        out.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
@@ -46,36 +58,36 @@ struct JSONWriter {
     /// their bytes are copied as they are (most of what a response writes is names).
     mutating func key(_ name: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: "\""))
+        out.append(name)
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     mutating func string(_ value: String) {
         separate()
-        Self.appendString(value, to: &bytes)
+        Self.appendString(value, to: &out)
         needsComma = true
     }
 
     mutating func integer<T: BinaryInteger>(_ value: T) {
         separate()
-        DecimalText.append(value, to: &bytes)
+        DecimalText.append(value, to: &out)
         needsComma = true
     }
 
     mutating func bool(_ value: Bool) {
         separate()
         let literal: StaticString = value ? "true" : "false"
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        out.append(literal)
         needsComma = true
     }
 
     mutating func null() {
         separate()
         let literal: StaticString = "null"
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        out.append(literal)
         needsComma = true
     }
 
@@ -105,34 +117,29 @@ struct JSONWriter {
     /// Appends `string` as a quoted JSON string literal, escaping `"`, `\` and the control characters
     /// U+0000-U+001F (RFC 8259 section 7). Everything else, non-ASCII included, is copied as UTF-8: in one
     /// append when nothing needs escaping, the usual case.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    static func appendString(_ string: String, to out: inout OutputBytes) {
         out.append(UInt8(ascii: "\""))
-        let utf8 = string.utf8
-        // Native strings hand out their UTF-8 as one buffer: scan and copy it whole when nothing needs escaping.
-        let copied = utf8.withContiguousStorageIfAvailable { bytes in
+        var string = string
+        // Scanned and copied as one buffer when nothing needs escaping (`withUTF8`: inlined for native strings).
+        let copied = string.withUTF8 { bytes in
             guard !bytes.contains(where: needsEscape) else { return false }
-            out.append(contentsOf: bytes)
+            out.append(UnsafeRawBufferPointer(bytes))
             return true
         }
-        if copied == true {
-            // done
-        } else if copied == nil, !utf8.contains(where: needsEscape) {
-            out.append(contentsOf: utf8)
-        } else {
-            for byte in utf8 {
+        if !copied {
+            for byte in string.utf8 {
                 switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case UInt8(ascii: "\""): out.append(#"\""#)
+                case UInt8(ascii: "\\"): out.append(#"\\"#)
+                case 0x0A: out.append(#"\n"#)
+                case 0x0D: out.append(#"\r"#)
+                case 0x09: out.append(#"\t"#)
+                case 0x08: out.append(#"\b"#)
+                case 0x0C: out.append(#"\f"#)
                 case 0x00..<0x20:
-                    out.append(contentsOf: [
-                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                        hexDigit(byte >> 4), hexDigit(byte & 0x0F),
-                    ])
+                    out.append(#"\u00"#)
+                    out.append(hexDigit(byte >> 4))
+                    out.append(hexDigit(byte & 0x0F))
                 default:
                     out.append(byte)
                 }
@@ -143,9 +150,9 @@ struct JSONWriter {
 
     /// `string` as a quoted JSON string literal, for messages (`got "lots"`).
     static func quoted(_ string: String) -> String {
-        var out: [UInt8] = []
+        var out = OutputBytes(capacity: string.utf8.count + 2)
         appendString(string, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: out.takeArray(), as: UTF8.self)
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {

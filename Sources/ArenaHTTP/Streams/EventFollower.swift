@@ -181,7 +181,7 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
         case .ndjson:
             var json = JSONWriter(reservingCapacity: 240)
             ArenaJSON.write(item.event, arena: item.arena, type: "event", to: &json)
-            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(contentsOf: json.finished())
             state.pending.append(UInt8(ascii: "\n"))
         }
     }
@@ -197,7 +197,7 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
                 json.field("arena", arena)
                 json.field("count", count)
             }
-            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(contentsOf: json.finished())
             state.pending.append(UInt8(ascii: "\n"))
         }
     }
@@ -213,7 +213,7 @@ final class EventFollower: HTTPBodyStream, @unchecked Sendable {
                 json.field("text", text)
                 json.field("time_unix_ns", WallClock.now())
             }
-            state.pending.append(contentsOf: json.bytes)
+            state.pending.append(contentsOf: json.finished())
             state.pending.append(UInt8(ascii: "\n"))
         }
     }

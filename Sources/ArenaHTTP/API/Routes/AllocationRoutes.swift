@@ -64,7 +64,7 @@ extension ArenaAPI {
                 json.key("allocations")
                 ArenaJSON.write(made, to: &json)
             }
-            return .json(bytes: json.bytes, status: .created)
+            return .json(bytes: json.finished(), status: .created)
         }
     }
 

@@ -112,13 +112,13 @@ extension ArenaAPI {
                         arenas, after: &cursor, limit: limit, restartPastNewest: restartPastNewest
                     ) {
                         ArenaJSON.write($0.event, arena: prefixed ? $0.arena : nil, to: &json)
-                        return json.bytes.count < budget
+                        return json.count < budget
                     }
                 }
                 next(cursor, &json)
                 json.field("missed", missed.reduce(0) { $0 + $1.count })
             }
-            return (json.bytes, missed.reduce(0) { $0 + $1.count })
+            return (json.finished(), missed.reduce(0) { $0 + $1.count })
         }
     }
 
