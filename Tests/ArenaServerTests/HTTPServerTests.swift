@@ -42,6 +42,36 @@ import Testing
         var all: [HTTPExchange] { exchanges.value }
     }
 
+    /// While the server stops, an idle keep-alive connection is closed at once, but not one whose next request
+    /// is already in its socket, unread: that client is answered (503) instead of cut off.
+    @Test func closeIdleSparesAConnectionWithARequestWaiting() throws {
+        let watchdog = ConnectionWatchdog(
+            limits: .init(
+                headerTimeoutNanoseconds: 10_000_000_000, bodyTimeoutNanoseconds: 10_000_000_000,
+                maxConnections: 8),
+            responder: ClosureResponder { _ in .text("unused") }, observer: ExchangeList())
+        func pair() -> (server: Int32, client: Int32) {
+            var ends: [Int32] = [0, 0]
+            precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+            return (ends[0], ends[1])
+        }
+        let idle = pair()
+        let waiting = pair()
+        defer { for fd in [idle.server, idle.client, waiting.server, waiting.client] { close(fd) } }
+        _ = watchdog.opened(fileDescriptor: idle.server)
+        _ = watchdog.opened(fileDescriptor: waiting.server)
+        let request = Array("GET /healthz HTTP/1.1\r\n\r\n".utf8)
+        #expect(send(waiting.client, request, request.count, 0) == request.count)
+        watchdog.closeIdle(quietFor: 0)
+        // The idle one was shut down: its client reads the end of the stream.
+        var byte: UInt8 = 0
+        #expect(recv(idle.client, &byte, 1, Int32(MSG_DONTWAIT)) == 0)
+        // The other is open: nothing to read yet (not the end), and the request is still there for the server.
+        #expect(recv(waiting.client, &byte, 1, Int32(MSG_DONTWAIT)) == -1 && errno == EAGAIN)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        #expect(recv(waiting.server, &buffer, buffer.count, Int32(MSG_DONTWAIT)) == request.count)
+    }
+
     private func startServer(
         maxBodyBytes: Int = 1 << 20, observer: ExchangeList = ExchangeList(),
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
