@@ -11,7 +11,7 @@ import Testing
 /// of its own, change another field, or make a JSON line that does not parse.
 @Suite struct ServerLogTests {
     /// 2026-12-01T23:10:04.125Z.
-    static let instant = LogTimestamp(secondsSinceEpoch: 1_796_166_604, milliseconds: 125)
+    static let instant = UTCTimestamp(secondsSinceEpoch: 1_796_166_604, milliseconds: 125)
 
     func exchange(
         method: String = "GET", path: String, status: HTTPStatus = .notFound, knownClient: Bool = true
@@ -239,7 +239,7 @@ import Testing
                 #expect(line.level == "notice")
                 #expect(line.logger == "worker")
                 #expect(
-                    line.text.dropFirst(LogTimestamp.byteCount)
+                    line.text.dropFirst(UTCTimestamp.byteCount)
                         == #" notice worker: started jobs=4 level=forged note=x\x20y\x0az shard=3 tags=[a,b]"#)
             case .json:
                 #expect(
@@ -355,10 +355,20 @@ import Testing
         for seconds in fixed + random {
             let milliseconds = Int.random(in: 0...999, using: &generator)
             var out: [UInt8] = []
-            LogTimestamp(secondsSinceEpoch: seconds, milliseconds: milliseconds).append(to: &out)
+            UTCTimestamp(secondsSinceEpoch: seconds, milliseconds: milliseconds).append(to: &out)
             let date = Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000 + 0.0001)
             #expect(String(decoding: out, as: UTF8.self) == formatter.string(from: date), "\(seconds)")
-            #expect(out.count == LogTimestamp.byteCount)
+            #expect(out.count == UTCTimestamp.byteCount)
+            // The JSON API's paths: into an OutputBytes, as a String, and from ArenaCore's nanoseconds.
+            let timestamp = UTCTimestamp(secondsSinceEpoch: seconds, milliseconds: milliseconds)
+            var bytes = OutputBytes(capacity: 8)
+            timestamp.append(to: &bytes)
+            #expect(bytes.takeArray() == out)
+            #expect(timestamp.text == String(decoding: out, as: UTF8.self))
+            if seconds >= 0 && seconds < 18_000_000_000 {  // UInt64 nanoseconds reach the year 2554
+                let nanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(milliseconds) * 1_000_000 + 999_999
+                #expect(UTCTimestamp(nanosecondsSinceEpoch: nanoseconds) == timestamp, "\(nanoseconds)")
+            }
         }
     }
 

@@ -1,9 +1,5 @@
 import ArenaCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The JSON shapes of arenas, stats, events, allocations and resets, rendered by hand.
 enum ArenaJSON {
     /// One arena: name, class, policy, tracing, pinned, created time, generation and all of `ArenaStats`.
@@ -23,7 +19,7 @@ enum ArenaJSON {
             json.field("trace_capacity", arena.traceCapacity)
             json.field("pinned", arena.isPinned)
             json.field("ttl_seconds", arena.idleTimeoutSeconds)
-            json.field("created_at", iso8601(arena.createdAt))
+            json.field("created_at", UTCTimestamp(nanosecondsSinceEpoch: arena.createdAt))
             json.field("generation", arena.stats.generation)
             json.key("stats")
             write(arena.stats, traceOverwritten: arena.traceOverwritten, to: &json)
@@ -108,44 +104,10 @@ enum ArenaJSON {
             json.field("allocated_bytes", summary.allocatedBytes)
             json.field("padding_bytes", summary.paddingBytes)
             json.field("failed_allocations", summary.failedAllocations)
-            json.field("started_at", iso8601(summary.startedAt))
-            json.field("ended_at", iso8601(summary.endedAt))
+            json.field("started_at", UTCTimestamp(nanosecondsSinceEpoch: summary.startedAt))
+            json.field("ended_at", UTCTimestamp(nanosecondsSinceEpoch: summary.endedAt))
             json.field("duration_ns", summary.durationNanoseconds)
             json.field("ended_by", summary.ending.rawValue)
         }
-    }
-
-    /// `2026-11-26T15:04:05.123Z` for nanoseconds since 1970.
-    static func iso8601(_ nanoseconds: UInt64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func digits(_ value: Int32, _ width: Int) {
-            var divisor: Int32 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(parts.tm_year + 1900, 4)
-        out.append(UInt8(ascii: "-"))
-        digits(parts.tm_mon + 1, 2)
-        out.append(UInt8(ascii: "-"))
-        digits(parts.tm_mday, 2)
-        out.append(UInt8(ascii: "T"))
-        digits(parts.tm_hour, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(parts.tm_min, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(parts.tm_sec, 2)
-        out.append(UInt8(ascii: "."))
-        digits(Int32(nanoseconds / 1_000_000 % 1000), 3)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -107,6 +107,14 @@ struct JSONWriter: ~Copyable {
         key(name)
         if let value { integer(value) } else { null() }
     }
+    /// `"2026-12-01T23:10:04.123Z"`: the timestamp written in place, without a `String`.
+    mutating func field(_ name: StaticString, _ value: UTCTimestamp) {
+        key(name)
+        out.append(UInt8(ascii: "\""))
+        value.append(to: &out)
+        out.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
     mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
         if let value { string(value) } else { null() }

@@ -41,7 +41,7 @@ struct LogLine {
     private(set) var bytes: [UInt8] = []
 
     /// Starts a line: the timestamp and the level.
-    init(format: LogFormat, level: Logger.Level, at timestamp: LogTimestamp, capacity: Int = 192) {
+    init(format: LogFormat, level: Logger.Level, at timestamp: UTCTimestamp, capacity: Int = 192) {
         self.format = format
         bytes.reserveCapacity(capacity)
         switch format {

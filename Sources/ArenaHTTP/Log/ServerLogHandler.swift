@@ -64,7 +64,7 @@ public struct ServerLogHandler: LogHandler {
 
     /// The bytes `logRequest` writes, for a given instant.
     static func requestLine(
-        _ exchange: HTTPExchange, level: Logger.Level, format: LogFormat, at timestamp: LogTimestamp,
+        _ exchange: HTTPExchange, level: Logger.Level, format: LogFormat, at timestamp: UTCTimestamp,
         metadata: Logger.Metadata = [:]
     ) -> [UInt8] {
         var line = LogLine(

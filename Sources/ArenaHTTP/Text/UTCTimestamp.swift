@@ -2,49 +2,93 @@
 import Glibc
 #endif
 
-/// A wall-clock instant as a log line shows it: RFC 3339 in UTC with milliseconds, `2026-12-01T23:10:04.123Z`.
+/// A wall-clock instant as the log lines and the JSON API show it: RFC 3339 in UTC with milliseconds,
+/// `2026-12-01T23:10:04.123Z`.
 ///
 /// Rendered by hand with integer arithmetic: no `DateFormatter` (microseconds a call), no `gmtime_r` (glibc takes
 /// its time-zone lock even for UTC, which worker threads would contend for), no `String`.
 ///
 /// ```swift
 /// var out: [UInt8] = []
-/// LogTimestamp(secondsSinceEpoch: 0, milliseconds: 7).append(to: &out)   // "1970-01-01T00:00:00.007Z"
+/// UTCTimestamp(secondsSinceEpoch: 0, milliseconds: 7).append(to: &out)   // "1970-01-01T00:00:00.007Z"
+/// UTCTimestamp(nanosecondsSinceEpoch: 1_500_000_000).text                // "1970-01-01T00:00:01.500Z"
 /// ```
-struct LogTimestamp: Sendable, Equatable {
+struct UTCTimestamp: Sendable, Equatable {
     /// Seconds since 1970-01-01T00:00:00Z; negative before it.
     var secondsSinceEpoch: Int64
     /// 0...999.
     var milliseconds: Int
 
-    /// `CLOCK_REALTIME` now.
-    static func now() -> LogTimestamp {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return LogTimestamp(secondsSinceEpoch: Int64(time.tv_sec), milliseconds: Int(time.tv_nsec / 1_000_000))
+    init(secondsSinceEpoch: Int64, milliseconds: Int) {
+        self.secondsSinceEpoch = secondsSinceEpoch
+        self.milliseconds = milliseconds
     }
 
-    /// Bytes `append(to:)` writes for years 0...9999.
+    /// The instant `nanoseconds` after 1970 (what `WallClock.now()` and ArenaCore's times give), to the millisecond
+    /// below.
+    init(nanosecondsSinceEpoch nanoseconds: UInt64) {
+        secondsSinceEpoch = Int64(nanoseconds / 1_000_000_000)
+        milliseconds = Int(nanoseconds / 1_000_000 % 1000)
+    }
+
+    /// `CLOCK_REALTIME` now.
+    static func now() -> UTCTimestamp {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return UTCTimestamp(secondsSinceEpoch: Int64(time.tv_sec), milliseconds: Int(time.tv_nsec / 1_000_000))
+    }
+
+    /// Bytes `append(to:)` writes (years 0...9999; of another year, its lowest four digits).
     static let byteCount = 24
 
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     func append(to out: inout [UInt8]) {
+        withBytes { out.append(contentsOf: $0) }
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    func append(to out: inout OutputBytes) {
+        withBytes { out.append($0) }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    var text: String {
+        var text = ""
+        withBytes { text = String(decoding: $0, as: UTF8.self) }
+        return text
+    }
+
+    /// Calls `body` with the 24 bytes, rendered on the stack.
+    private func withBytes(_ body: (UnsafeRawBufferPointer) -> Void) {
         let (days, secondOfDay) = floorDivision(secondsSinceEpoch, 86_400)
         let (year, month, day) = Self.civil(daysSinceEpoch: days)
-        appendDigits(year, count: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(month, count: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(day, count: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, count: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(Int64(milliseconds), count: 3, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { buffer in
+            // `value` in exactly `count` decimal digits at `offset`, zero-padded (the lowest `count` digits of a
+            // larger one).
+            func digits(_ value: Int64, count: Int, at offset: Int) {
+                var magnitude = value.magnitude
+                for position in (offset..<(offset + count)).reversed() {
+                    buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                    magnitude /= 10
+                }
+            }
+            digits(year, count: 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            digits(month, count: 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            digits(day, count: 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            digits(secondOfDay / 3600, count: 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            digits(secondOfDay / 60 % 60, count: 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            digits(secondOfDay % 60, count: 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            digits(Int64(milliseconds), count: 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            body(UnsafeRawBufferPointer(rebasing: buffer[..<Self.byteCount]))
+        }
     }
 
     /// Year, month (1...12) and day (1...31) of the proleptic Gregorian calendar: Howard Hinnant's
@@ -59,17 +103,6 @@ struct LogTimestamp: Sendable, Equatable {
         let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
         let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// `value` in exactly `count` decimal digits, zero-padded (the lowest `count` digits of a larger one).
-    private func appendDigits(_ value: Int64, count: Int, to out: inout [UInt8]) {
-        var magnitude = value.magnitude
-        let start = out.count
-        for _ in 0..<count {
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10))
-            magnitude /= 10
-        }
-        out[start...].reverse()
     }
 }
 
