@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ArenaHTTP
@@ -17,7 +18,7 @@ import Testing
             out.append(string: text)
             expected += Array(text.utf8)
             let number = [UInt8](repeating: UInt8(round % 256), count: round % 130)
-            out.append(number)
+            number.withUnsafeBytes { out.append($0) }
             expected += number
             DecimalText.append(-round * 1_000_003, to: &out)
             expected += Array(String(-round * 1_000_003).utf8)
@@ -132,6 +133,37 @@ import Testing
             #expect(totals.allocations == UInt64(indices.reduce(0, +)), "\(name)")
             #expect(totals.resets == UInt64(indices.count), "\(name)")
         }
+    }
+
+    /// A route's request counts come out in code order, known codes and others merged, and a route with only
+    /// known codes needs no sort; in OpenMetrics each count has its `_created` after it.
+    @Test func requestCountsInCodeOrderWithCodesOutsideTheKnownList() {
+        let metrics = RequestMetrics()
+        for status: UInt16 in [503, 418, 200, 202, 200, 418, 418] {
+            metrics.record(route: "/healthz", status: status, nanoseconds: 1_000)
+        }
+        metrics.record(route: "/metrics", status: 404, nanoseconds: 1_000)
+        metrics.record(route: "/metrics", status: 200, nanoseconds: 1_000)
+        func counts(_ format: PrometheusText.Format) -> [String] {
+            var out = PrometheusText(format: format)
+            metrics.render(into: &out, openConnections: 0)
+            return String(decoding: out.finished(), as: UTF8.self).split(separator: "\n")
+                .filter { $0.hasPrefix("http_requests_") }.map { String($0.split(separator: " ")[0]) }
+        }
+        let expected = [
+            #"http_requests_total{route="/healthz",code="200"}"#, #"http_requests_total{route="/healthz",code="202"}"#,
+            #"http_requests_total{route="/healthz",code="418"}"#, #"http_requests_total{route="/healthz",code="503"}"#,
+            #"http_requests_total{route="/metrics",code="200"}"#, #"http_requests_total{route="/metrics",code="404"}"#,
+        ]
+        #expect(counts(.text) == expected)
+        #expect(
+            counts(.openMetrics)
+                == expected.flatMap { [$0, $0.replacingOccurrences(of: "_total{", with: "_created{")] })
+        var out = PrometheusText(format: .text)
+        metrics.render(into: &out, openConnections: 0)
+        #expect(
+            String(decoding: out.finished(), as: UTF8.self).contains(
+                #"http_requests_total{route="/healthz",code="418"} 3"#))
     }
 
     /// `RequestMetrics.render` writes a route's known codes in this order without sorting them.

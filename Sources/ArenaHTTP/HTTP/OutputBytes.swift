@@ -72,10 +72,6 @@ struct OutputBytes: ~Copyable {
         count &+= range.count
     }
 
-    mutating func append(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { append($0) }
-    }
-
     /// Grows the buffer to hold at least `extra` more bytes: at least doubles it, so appends stay amortized O(1).
     @inline(never)
     private mutating func grow(toHold extra: Int) {

@@ -11,7 +11,7 @@
 /// ```
 ///
 /// It writes into an `OutputBytes` (an append is a capacity check and a copy), so it is non-copyable: pass it
-/// `inout`; `bytes` copies what was written out, `finished()` hands it over.
+/// `inout`, and take the bytes with `finished()`.
 struct JSONWriter: ~Copyable {
     private var out: OutputBytes
     /// Whether the next value or key in the current container needs a comma before it.
@@ -20,9 +20,6 @@ struct JSONWriter: ~Copyable {
     init(reservingCapacity capacity: Int = 256) {
         out = OutputBytes(capacity: capacity)
     }
-
-    /// What was written so far (a copy).
-    var bytes: [UInt8] { out.array() }
 
     /// Bytes written so far.
     var count: Int { out.count }

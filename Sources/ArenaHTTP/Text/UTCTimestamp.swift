@@ -11,7 +11,7 @@ import Glibc
 /// ```swift
 /// var out: [UInt8] = []
 /// UTCTimestamp(secondsSinceEpoch: 0, milliseconds: 7).append(to: &out)   // "1970-01-01T00:00:00.007Z"
-/// UTCTimestamp(nanosecondsSinceEpoch: 1_500_000_000).text                // "1970-01-01T00:00:01.500Z"
+/// UTCTimestamp(nanosecondsSinceEpoch: 1_500_000_000)                     // 1970-01-01T00:00:01.500Z
 /// ```
 struct UTCTimestamp: Sendable, Equatable {
     /// Seconds since 1970-01-01T00:00:00Z; negative before it.
@@ -49,13 +49,6 @@ struct UTCTimestamp: Sendable, Equatable {
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     func append(to out: inout OutputBytes) {
         withBytes { out.append($0) }
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    var text: String {
-        var text = ""
-        withBytes { text = String(decoding: $0, as: UTF8.self) }
-        return text
     }
 
     /// Calls `body` with the 24 bytes, rendered on the stack.
