@@ -186,4 +186,23 @@ import Testing
         #expect(api.send(.head, "/arenas/request").status.code == 200)
         #expect(api.send(.head, "/arenas/nope").status.code == 404)
     }
+
+    /// `Route.allows`, which the router asks on every request, says what `methods` (the 405's `Allow` and the
+    /// OpenAPI contract) says, for every route and method, unknown and lowercase ones included.
+    @Test func allowsAgreesWithMethodsForEveryRoute() throws {
+        let methods: [HTTPMethod] = [
+            .get, .head, .post, .put, .patch, .delete, .options, HTTPMethod(rawValue: "get"),
+            HTTPMethod(rawValue: "BREW"),
+        ]
+        for label in Route.labels where label != Route.unmatchedLabel {
+            let segments =
+                label == "/"
+                ? [""]
+                : label.split(separator: "/").map { $0 == "{name}" ? "a" : $0 == "{id}" ? "1" : String($0) }
+            let route = try #require(Route(segments), "no route for \(label)")
+            for method in methods {
+                #expect(route.allows(method) == route.methods.contains(method), "\(method) \(label)")
+            }
+        }
+    }
 }

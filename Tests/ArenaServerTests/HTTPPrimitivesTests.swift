@@ -86,6 +86,49 @@ import Testing
                 == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
+    /// The bitmaps behind `RequestHeadRules.isTokenByte` are RFC 9110's `tchar`, for every byte value.
+    @Test func tokenBytesAreExactlyTheRFCsTchar() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(RequestHeadRules.isTokenByte(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
+    /// The head rules on fields as they arrive: names matched in any case, `Content-Length` values compared
+    /// after trimming, `Transfer-Encoding` read across repeated fields.
+    @Test func headRulesReadTheFieldsTheyActOn() {
+        func check(_ fields: [(String, String)], http11: Bool = true) -> (problem: HTTPRejection?, chunked: Bool) {
+            var headers = HTTPHeaders()
+            for (name, value) in fields { headers.add(name: name, value: value) }
+            return RequestHeadRules.check(headers, isHTTP11: http11)
+        }
+        #expect(check([("HOST", "a")]).problem == nil)
+        #expect(check([("hOsT", "a"), ("host", "b")]).problem != nil)
+        #expect(check([("Hosts", "a")]).problem != nil, "not a Host field: HTTP/1.1 without Host")
+        #expect(check([], http11: false).problem == nil)
+        #expect(check([("Host", "a"), ("Content-Length", "5"), ("content-length", " 5\t")]).problem == nil)
+        #expect(check([("Host", "a"), ("Content-Length", "5"), ("CONTENT-LENGTH", "50")]).problem != nil)
+        #expect(check([("Host", "a"), ("Transfer-Encoding", " Chunked ")]) == (nil, true))
+        #expect(check([("Host", "a"), ("Transfer-Encoding", "chunked"), ("Content-Length", "1")]).problem != nil)
+        #expect(
+            check([("Host", "a"), ("Transfer-Encoding", "gzip"), ("transfer-encoding", "chunked")]).problem
+                == .unsupportedTransferCoding("gzip,chunked"))
+        #expect(check([("Host", "a"), ("X-Y", "a\u{7F}")]).problem != nil)
+        #expect(check([("Host", "a"), ("X-Y", "tab\tok")]).problem == nil)
+        #expect(check([("Host", "a"), ("X Y", "1")]).problem != nil)
+    }
+
+    /// The methods the API serves come out as their constants; anything else, however close, as sent.
+    @Test func methodsFromCStrings() {
+        let known: [HTTPMethod] = [.get, .head, .post, .put, .patch, .delete, .options]
+        for method in known {
+            #expect(method.rawValue.withCString { HTTPMethod(cString: $0) } == method)
+        }
+        for sent in ["get", "GE", "GETS", "POSTX", "", "BREW", "OPTION", "DELETEE", "Get"] {
+            #expect(sent.withCString { HTTPMethod(cString: $0) }.rawValue == sent)
+        }
+    }
+
     @Test func listenAddresses() throws {
         #expect(try IPv4ListenAddress(host: "localhost", port: 1).isLoopback)
         #expect(try IPv4ListenAddress(host: "127.9.9.9", port: 1).isLoopback)

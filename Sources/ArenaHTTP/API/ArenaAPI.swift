@@ -68,7 +68,7 @@ final class ArenaAPI: HTTPResponder {
         // While the server stops, the probes still answer as probes: alive, and not ready.
         if case .shuttingDown = rejection, let route = Route(request.target.segments),
             route == .livez || route == .readyz,
-            route.methods.contains(request.method)
+            route.allows(request.method)
         {
             var response = probe(route, request)
             response.routeLabel = route.label
@@ -116,9 +116,8 @@ final class ArenaAPI: HTTPResponder {
         guard let route else {
             throw APIError.notFound("no route for \(request.method) \(request.path)")
         }
-        let methods = route.methods
-        guard methods.contains(request.method) else {
-            let allowed = methods.map(\.rawValue).joined(separator: ", ")
+        guard route.allows(request.method) else {
+            let allowed = route.methods.map(\.rawValue).joined(separator: ", ")
             var error = APIError(
                 status: .methodNotAllowed, code: "method_not_allowed",
                 message: "\(request.method) is not allowed on \(request.path); allowed: \(allowed)")

@@ -84,6 +84,19 @@ enum Route: Equatable {
         }
     }
 
+    /// Whether the route answers `method`: `methods.contains(method)` without building the array, since this runs
+    /// for every request.
+    func allows(_ method: HTTPMethod) -> Bool {
+        switch self {
+        case .dashboard, .healthz, .metrics, .arenaEvents, .blob, .events, .generations, .classes, .allocationProfile,
+            .livez, .readyz, .openAPIDocument:
+            method == .get || method == .head
+        case .arenas: method == .get || method == .head || method == .post
+        case .arena: method == .get || method == .head || method == .delete
+        case .allocations, .blobs, .reset, .checkpoints, .rewind, .resetAll: method == .post
+        }
+    }
+
     /// The route's pattern, for the `route` label of the request log and metrics (bounded cardinality).
     var label: String { Self.labels[labelIndex] }
 

@@ -51,13 +51,32 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// The raw bytes of the first field called `name` (ASCII case-insensitive), or nil: a view of the storage, no
     /// `String` made (for checks that run on every request, such as a body's `Content-Type`).
     func valueBytes(_ name: String) -> ArraySlice<UInt8>? {
-        var found: ArraySlice<UInt8>?
-        forEachSlot { slot in
-            guard nameMatches(slot, name) else { return true }
-            found = storage[slot.value]
-            return false
+        var name = name
+        let found = name.withUTF8 { wanted in
+            storage.withUnsafeBufferPointer { bytes -> Range<Int>? in
+                let raw = UnsafeRawBufferPointer(bytes)
+                var index = 0
+                while index < raw.count {
+                    // Safe: `index` starts a record (the invariant), so its two lengths, name and value lie in
+                    // `raw`; the unaligned loads read the little-endian lengths `append` wrote.
+                    let nameLength = Int(
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+                    let valueLength = Int(
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self)))
+                    let nameStart = index + 8
+                    let valueStart = nameStart + nameLength + 1
+                    if nameLength == wanted.count,
+                        Self.equalIgnoringASCIICase(
+                            UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]), wanted)
+                    {
+                        return valueStart..<(valueStart + valueLength)
+                    }
+                    index = valueStart + valueLength + 1
+                }
+                return nil
+            }
         }
-        return found
+        return found.map { storage[$0] }
     }
 
     /// All values of fields called `name`, in order.
@@ -93,14 +112,21 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         // One allocation for the whole record (an empty list grows several times otherwise).
         let needed = storage.count + 10 + name.count + value.count
         if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, 2 * storage.capacity)) }
-        // One append for both lengths: this runs for every request header. A tuple of two UInt32 is 8 bytes
-        // without padding, so its raw bytes are exactly the two little-endian lengths.
-        withUnsafeBytes(of: (nameLength.littleEndian, valueLength.littleEndian)) { lengths in
-            storage.append(contentsOf: lengths)
-        }
-        storage.append(contentsOf: name)
+        // Typed byte buffers: `[UInt8].append(contentsOf:)` copies those with one memcpy, but an
+        // `UnsafeRawBufferPointer` byte by byte through its iterator (about 100 instructions for a short header).
+        // The two little-endian lengths go in as one 8-byte tuple of bytes.
+        let lengths = (
+            UInt8(truncatingIfNeeded: nameLength), UInt8(truncatingIfNeeded: nameLength >> 8),
+            UInt8(truncatingIfNeeded: nameLength >> 16), UInt8(truncatingIfNeeded: nameLength >> 24),
+            UInt8(truncatingIfNeeded: valueLength), UInt8(truncatingIfNeeded: valueLength >> 8),
+            UInt8(truncatingIfNeeded: valueLength >> 16), UInt8(truncatingIfNeeded: valueLength >> 24)
+        )
+        // Safe: a homogeneous tuple of UInt8 is laid out as 8 contiguous UInt8s. The name and value bytes are
+        // UTF-8 or C `char`s, which may be read as UInt8 (signed and unsigned variants of a type may alias).
+        withUnsafeBytes(of: lengths) { storage.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+        storage.append(contentsOf: name.assumingMemoryBound(to: UInt8.self))
         storage.append(0)
-        storage.append(contentsOf: value)
+        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         storage.append(0)
         count += 1
     }
@@ -146,9 +172,17 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Calls `body` with the raw bytes of each field's name and value, in order, until it returns false: for the
     /// checks that must see exactly what arrived (control characters, spaces in names), which `Field`'s Strings
-    /// would repair.
-    func forEachRawField(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
-        forEachSlot { slot in body(storage[slot.name], storage[slot.value]) }
+    /// would repair. The buffers stay valid until this method returns (not beyond), so `body` may keep one to
+    /// compare with a later field's.
+    func forEachRawField(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) {
+        storage.withUnsafeBytes { raw in
+            forEachSlot { slot in
+                // Safe: every slot lies inside storage (the type's invariant), which `raw` covers until
+                // withUnsafeBytes returns, after the last call of `body`.
+                body(
+                    UnsafeRawBufferPointer(rebasing: raw[slot.name]), UnsafeRawBufferPointer(rebasing: raw[slot.value]))
+            }
+        }
     }
 
     /// Header names are ASCII tokens; comparing bytes with the 0x20 case bit folded avoids lowercased copies.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An HTTP request method, as the client spelled it (methods are case-sensitive).
 ///
 /// ```swift
@@ -12,10 +16,25 @@ struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConvertible
         self.rawValue = rawValue
     }
 
-    /// The method libmicrohttpd parsed, as a NUL-terminated C string.
+    /// The method libmicrohttpd parsed, as a NUL-terminated C string. The methods the API serves become their
+    /// constants without making a `String` (this runs for every request); any other is copied as sent.
     init(cString: UnsafePointer<CChar>) {
+        let length = strlen(cString)
+        // Safe: `spelling` is an ASCII StaticString literal with `utf8CodeUnitCount` bytes at `utf8Start`, and
+        // `cString` has `length` bytes before its NUL.
+        for known in Self.known
+        where known.spelling.utf8CodeUnitCount == length && memcmp(cString, known.spelling.utf8Start, length) == 0 {
+            self = known.method
+            return
+        }
         self.rawValue = String(cString: cString)
     }
+
+    /// The methods `init(cString:)` recognizes, most frequent first, with their spelling.
+    private static let known: [(method: HTTPMethod, spelling: StaticString)] = [
+        (.get, "GET"), (.post, "POST"), (.head, "HEAD"), (.delete, "DELETE"), (.put, "PUT"), (.patch, "PATCH"),
+        (.options, "OPTIONS"),
+    ]
 
     var description: String { rawValue }
 

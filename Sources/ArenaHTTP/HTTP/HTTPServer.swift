@@ -261,8 +261,11 @@ final class HTTPServer: Sendable {
                     state.bodyTooLarge = true
                     state.body = []
                 } else if let uploadData {
-                    // Safe: MHD guarantees `size` readable bytes at upload_data for the duration of this call.
-                    state.body.append(contentsOf: UnsafeRawBufferPointer(start: uploadData, count: size))
+                    // Safe: MHD guarantees `size` readable bytes at upload_data for the duration of this call; C
+                    // `char`s may be read as UInt8. Typed, so the append is one memcpy, not a loop per byte.
+                    state.body.append(
+                        contentsOf: UnsafeBufferPointer(
+                            start: UnsafeRawPointer(uploadData).assumingMemoryBound(to: UInt8.self), count: size))
                 }
             }
             // Everything offered was consumed (kept, or discarded when too large).
@@ -315,7 +318,8 @@ final class HTTPServer: Sendable {
                 return .badHeader(
                     reason: "a header value goes on past a NUL byte, or is folded over lines (at or after '\(name)')")
             }
-            let head = RequestHeadRules.check(state.headers, version: version.map(String.init(cString:)) ?? "")
+            let head = RequestHeadRules.check(
+                state.headers, isHTTP11: version.map { strcmp($0, "HTTP/1.1") == 0 } ?? false)
             chunked = head.chunked
             return head.problem
         }()

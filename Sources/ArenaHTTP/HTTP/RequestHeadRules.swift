@@ -8,15 +8,18 @@
 enum RequestHeadRules {
     /// Why `headers` (of a request with `version`, e.g. `HTTP/1.1`) cannot be served, or nil.
     static func problem(_ headers: HTTPHeaders, version: String) -> HTTPRejection? {
-        check(headers, version: version).problem
+        check(headers, isHTTP11: version == "HTTP/1.1").problem
     }
 
     /// `problem`, and whether a body follows in chunks (`Transfer-Encoding: chunked`, when there is no problem):
-    /// the server needs both, and one pass over the fields gives them.
-    static func check(_ headers: HTTPHeaders, version: String) -> (problem: HTTPRejection?, chunked: Bool) {
+    /// the server needs both, and one pass over the fields gives them. `isHTTP11`: the version is `HTTP/1.1`.
+    ///
+    /// The pass reads the fields' bytes in place (no slice, no `String`) and tells the three names it acts on by
+    /// their length first: it runs for every request.
+    static func check(_ headers: HTTPHeaders, isHTTP11: Bool) -> (problem: HTTPRejection?, chunked: Bool) {
         var problem: HTTPRejection?
         var hosts = 0
-        var contentLength: ArraySlice<UInt8>?
+        var contentLength: UnsafeRawBufferPointer?
         var transferCodings: [UInt8] = []
         var hasTransferEncoding = false
         headers.forEachRawField { name, value in
@@ -32,24 +35,28 @@ enum RequestHeadRules {
                         + "character (CR, LF or NUL)")
                 return false
             }
-            if HTTPHeaders.bytesEqualIgnoringASCIICase(name, "host".utf8) {
+            switch name.count {
+            case 4 where equalIgnoringCase(name, "host"):
                 hosts += 1
-            } else if HTTPHeaders.bytesEqualIgnoringASCIICase(name, "content-length".utf8) {
+            case 14 where equalIgnoringCase(name, "content-length"):
                 let trimmed = trim(value)
-                if let earlier = contentLength, earlier != trimmed {
+                // Safe: `contentLength` is an earlier field's bytes, valid until forEachRawField returns.
+                if let earlier = contentLength, !earlier.elementsEqual(trimmed) {
                     problem = .badHeader(reason: "two Content-Length fields with different values")
                     return false
                 }
                 contentLength = trimmed
-            } else if HTTPHeaders.bytesEqualIgnoringASCIICase(name, "transfer-encoding".utf8) {
+            case 17 where equalIgnoringCase(name, "transfer-encoding"):
                 if hasTransferEncoding { transferCodings.append(UInt8(ascii: ",")) }
                 hasTransferEncoding = true
                 transferCodings.append(contentsOf: trim(value))
+            default:
+                break
             }
             return true
         }
         if let problem { return (problem, false) }
-        if version == "HTTP/1.1" && hosts != 1 || hosts > 1 {
+        if isHTTP11 && hosts != 1 || hosts > 1 {
             return (
                 .badHeader(
                     reason: hosts == 0
@@ -69,25 +76,30 @@ enum RequestHeadRules {
         return (nil, hasTransferEncoding)
     }
 
-    /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
-
-    /// `tchar` by byte value, made once: names are checked byte by byte on every request.
-    private static let tokenBytes: [Bool] = (0...255).map { value in
-        let byte = UInt8(value)
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+    /// RFC 9110 `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        // One bit per ASCII byte (bytes from 128 are never tokens): names are checked byte by byte on every
+        // request, and a table lookup here costs a lazy global's check and a bounds check per byte.
+        byte < 64 ? tokenBitsBelow64 >> byte & 1 != 0 : byte < 128 ? tokenBitsFrom64 >> (byte - 64) & 1 != 0 : false
     }
 
-    private static func trim(_ value: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var value = value
-        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-        while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-        return value
+    /// Bit `b` set when byte `b` (0-63) is a `tchar`: `!#$%&'*+-.` and the digits.
+    static let tokenBitsBelow64: UInt64 = 0x03FF_6CFA_0000_0000
+    /// Bit `b - 64` set when byte `b` (64-127) is a `tchar`: the letters and `^_`|~`.
+    static let tokenBitsFrom64: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+
+    /// `bytes` equals the lowercase ASCII `name`, ignoring ASCII case.
+    private static func equalIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        // Safe: a StaticString literal of ASCII text, `utf8CodeUnitCount` bytes from `utf8Start`.
+        HTTPHeaders.bytesEqualIgnoringASCIICase(
+            bytes, UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
+    private static func trim(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0
+        var end = value.count
+        while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+        while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: value[start..<end])
     }
 }

@@ -53,7 +53,8 @@ struct RequestTarget: Sendable, Equatable {
         guard queryStart > 0, bytes[0] == UInt8(ascii: "/") else {
             throw Problem(reason: "the request target must be a path starting with '/'")
         }
-        let path = String(decoding: bytes[..<queryStart], as: UTF8.self)
+        // From the contiguous buffer, not its slice: the slice takes String's generic (per-element) path.
+        let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<queryStart]), as: UTF8.self)
         // Segments between the slashes after the first, empty ones kept; a trailing slash adds no segment unless
         // it is the only one (`/` is `[""]`). Counted first, so the array is allocated once.
         var slashes = 0
@@ -90,7 +91,7 @@ struct RequestTarget: Sendable, Equatable {
             needsWork = true
             break
         }
-        if !needsWork { return String(decoding: part, as: UTF8.self) }
+        if !needsWork { return String(decoding: UnsafeBufferPointer(rebasing: part), as: UTF8.self) }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(part.count)
         var index = part.startIndex
