@@ -20,19 +20,12 @@ struct RequestBody {
     /// Parses `request.body` as a JSON object. Requires `Content-Type: application/json` (or `+json`): 415
     /// without it.
     init(_ request: HTTPRequest) throws(APIError) {
-        // Required, not only checked when present: a browser page can send a body without one (or as
-        // text/plain) cross-site without asking first, but never as application/json.
-        guard let contentType = request.headers.valueBytes("Content-Type") else {
-            throw APIError(
-                status: .unsupportedMediaType, code: "unsupported_media_type",
-                message: "expected Content-Type: application/json, got none")
-        }
-        guard Self.isJSON(contentType) else {
-            throw APIError(
-                status: .unsupportedMediaType, code: "unsupported_media_type",
-                message:
-                    "expected Content-Type: application/json, got '\(String(decoding: contentType, as: UTF8.self))'")
-        }
+        try Self.requireJSONContentType(request)
+        try self.init(checked: request)
+    }
+
+    /// Parses the body of a request whose Content-Type `requireJSONContentType` has accepted.
+    init(checked request: HTTPRequest) throws(APIError) {
         guard !request.body.isEmpty else {
             throw APIError.badRequest(
                 "expected a JSON object in the request body, got an empty body",
@@ -54,6 +47,23 @@ struct RequestBody {
         }
         self.members = members
         if members.count > 64 { usedBeyond64 = Array(repeating: false, count: members.count - 64) }
+    }
+
+    /// Throws 415 unless `Content-Type` is JSON (see `isJSON`). Required, not only checked when present: a
+    /// browser page can send a body without one (or as text/plain) cross-site without asking first, but never as
+    /// application/json.
+    static func requireJSONContentType(_ request: HTTPRequest) throws(APIError) {
+        guard let contentType = request.headers.valueBytes("Content-Type") else {
+            throw APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: "expected Content-Type: application/json, got none")
+        }
+        guard isJSON(contentType) else {
+            throw APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message:
+                    "expected Content-Type: application/json, got '\(String(decoding: contentType, as: UTF8.self))'")
+        }
     }
 
     private mutating func markUsed(_ index: Int) {

@@ -6,12 +6,9 @@ extension ArenaAPI {
     /// (inclusive), size and padding. `align` defaults to 8.
     func allocate(_ name: String, _ request: HTTPRequest) throws(APIError) -> HTTPResponse {
         try withArena(name) { entry throws(APIError) -> HTTPResponse in
-            var body = try RequestBody(request)
-            let size = try body.integer("size")
-            let sizes = try body.integers("sizes")
-            let alignment = try body.integer("align") ?? 8
-            let siteName = try body.string("site") ?? request.headers["X-Arena-Site"]
-            try body.rejectUnknownFields()
+            let fields = try AllocationFields(request)
+            let (size, sizes, alignment) = (fields.size, fields.sizes, fields.alignment)
+            let siteName = fields.site ?? request.headers["X-Arena-Site"]
             // Allocations without a site are all one site, `(unknown)`; a named one is bounded in length and in
             // number per arena (`TraceRing.site(named:)`).
             var site = AllocationSite.unknown
@@ -23,9 +20,10 @@ extension ArenaAPI {
                 }
             }
             try Self.checkAlignment(alignment, field: "field 'align'")
-            let requested: [Int]
+            // The sizes of a batch; nil for the one `size` of the usual request, which then needs no array.
+            let batch: [Int]?
             switch (size, sizes) {
-            case (let size?, nil): requested = [size]
+            case (.some, nil): batch = nil
             case (nil, let sizes?):
                 guard !sizes.isEmpty else {
                     throw APIError.badRequest("field 'sizes' must not be empty", code: "bad_field")
@@ -36,7 +34,7 @@ extension ArenaAPI {
                         "field 'sizes' has \(sizes.count) entries; at most \(maxBatch) fit in one request",
                         code: "batch_too_large")
                 }
-                requested = sizes
+                batch = sizes
             case (nil, nil):
                 throw APIError.badRequest("give field 'size' (one allocation) or 'sizes' (a batch)", code: "bad_field")
             case (.some, .some):
@@ -44,8 +42,8 @@ extension ArenaAPI {
             }
 
             var made: [AllocationRecord] = []
-            made.reserveCapacity(requested.count)
-            for byteCount in requested {
+            made.reserveCapacity(batch?.count ?? 1)
+            func allocate(_ byteCount: Int) throws(APIError) {
                 do throws(ArenaError) {
                     let allocation = try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)
                     made.append(AllocationRecord(allocation))
@@ -55,6 +53,11 @@ extension ArenaAPI {
                     failure.details.append(.allocations(made))
                     throw failure
                 }
+            }
+            if let batch {
+                for byteCount in batch { try allocate(byteCount) }
+            } else if let size {
+                try allocate(size)
             }
             classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
             var json = JSONWriter(reservingCapacity: 96 + 72 * made.count)
