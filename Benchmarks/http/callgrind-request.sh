@@ -3,7 +3,8 @@
 # callgrind runs it twice, for N and for 2N requests of one kind on one keep-alive connection, and the difference
 # divided by N is what N more requests cost (start-up and shutdown cancel out). Also printed without
 # libmicrohttpd's per-request memset of its connection pool, which callgrind counts per byte (`rep stosb`).
-# Usage: Benchmarks/http/callgrind-request.sh BINARY N healthz|get|alloc|metrics
+# Usage: Benchmarks/http/callgrind-request.sh BINARY N healthz|get|alloc|blob|metrics
+# (blob: a 4 KiB body, as `make bench-http` posts it.)
 # (release build; valgrind installed by `scripts/install-deps.sh bench`.) Prints instructions per request.
 set -euo pipefail
 binary=$1 n=$2 kind=$3
@@ -31,6 +32,8 @@ requests = {
     "get": b"GET /arenas/request HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     "alloc": b"POST /arenas/request/allocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
              b"Content-Length: 21\r\n\r\n{\"size\":16,\"align\":8}",
+    "blob": b"POST /arenas/request/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Length: 4096\r\n\r\n" + b"a" * 4096,
     "metrics": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
 }
 connection = socket.create_connection(("127.0.0.1", port))

@@ -86,6 +86,54 @@ import Testing
                 == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
+    /// Headers packed at once (the server's way in) are the headers appended one by one: the same fields, bytes,
+    /// C strings and lookups, and they take more fields after.
+    @Test func packedHeadersAreAppendedHeaders() {
+        let fields: [(String, String)] = [
+            ("Host", "127.0.0.1"), ("X-Empty", ""), ("", "no name"), ("X-Ünï", "cödé"),
+            ("Content-Type", "application/json"), ("X-Long", String(repeating: "v", count: 700)), ("x-long", "2"),
+        ]
+        let bytes = fields.map { (Array($0.0.utf8), Array($0.1.utf8)) }
+        var appended = HTTPHeaders()
+        for (name, value) in bytes {
+            name.withUnsafeBytes { n in value.withUnsafeBytes { v in appended.append(name: n, value: v) } }
+        }
+        // Every name and value in one array, as they lie in libmicrohttpd's buffer; the views into it are used
+        // only inside its withUnsafeBytes.
+        var packed = bytes.flatMap { $0.0 + $0.1 }.withUnsafeBytes { raw in
+            var names: [UnsafeRawBufferPointer] = []
+            var values: [UnsafeRawBufferPointer] = []
+            var offset = 0
+            for (name, value) in bytes {
+                names.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + name.count)]))
+                offset += name.count
+                values.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + value.count)]))
+                offset += value.count
+            }
+            return names.withUnsafeBufferPointer { n in
+                values.withUnsafeBufferPointer { v in HTTPHeaders(packing: n, values: v) }
+            }
+        }
+        func summary(_ headers: HTTPHeaders) -> [String] {
+            var lines: [String] = []
+            headers.withCStrings { name, value in lines.append(String(cString: name) + ": " + String(cString: value)) }
+            headers.forEachRawField { name, value in
+                lines.append("\(Array(name)) \(Array(value))")
+                return true
+            }
+            return lines + headers.map { "\($0.name)=\($0.value)" } + [String(headers.count)]
+        }
+        #expect(summary(packed) == summary(appended))
+        #expect(packed["X-LONG"] == String(repeating: "v", count: 700))
+        #expect(packed.values(for: "x-long").count == 2)
+        packed.add(name: "After", value: "1")
+        appended.add(name: "After", value: "1")
+        #expect(summary(packed) == summary(appended))
+        let none = HTTPHeaders(
+            packing: UnsafeBufferPointer(start: nil, count: 0), values: UnsafeBufferPointer(start: nil, count: 0))
+        #expect(none.count == 0 && none["Host"] == nil)
+    }
+
     /// The bitmaps behind `RequestHeadRules.isTokenByte` are RFC 9110's `tchar`, for every byte value.
     @Test func tokenBytesAreExactlyTheRFCsTchar() {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)

@@ -139,7 +139,7 @@ final class ArenaAPI: HTTPResponder {
         }
         switch route {
         case .dashboard: return dashboard(request)
-        case .healthz: return .text("ok\n")
+        case .healthz: return Self.healthzResponse
         case .openAPIDocument: return openAPIDocument()
         case .livez, .readyz: return probe(route, request)
         case .metrics: return try reads.pass("/metrics") { () throws(APIError) in metrics(request) }
@@ -167,6 +167,9 @@ final class ArenaAPI: HTTPResponder {
             return try reads.pass("/events") { () throws(APIError) in try allEvents(request) }
         }
     }
+
+    /// `/healthz`'s answer, made once: its body and headers are shared by every response (no allocation).
+    private static let healthzResponse = HTTPResponse.text("ok\n")
 
     /// Checks `Authorization: Bearer <token>` in constant time. The scheme name is case-insensitive (RFC 9110
     /// section 11.1: `bearer` and `BEARER` are the same scheme); the token is compared exactly.

@@ -54,11 +54,7 @@ struct JSONWriter: ~Copyable {
     /// A member name; the next value written is its value. Names are literals of ours, which need no escaping:
     /// their bytes are copied as they are (most of what a response writes is names).
     mutating func key(_ name: StaticString) {
-        separate()
-        out.append(UInt8(ascii: "\""))
-        out.append(name)
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
+        out.appendJSONKey(name, comma: needsComma)
         needsComma = false
     }
 

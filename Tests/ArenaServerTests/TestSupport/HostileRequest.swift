@@ -117,7 +117,19 @@ struct HostileRequest: Sendable, CustomTestStringConvertible {
                 + "\r\n\r\n0\r\n\r\n", 501, "unsupported_transfer_coding"),
         HostileRequest(
             "NUL inside the method", "PO\0ST /arenas/request/reset HTTP/1.1\r\n\(head)\r\n", 400, "bad_method"),
+        // Past the 32 fields the server notes on the stack (`RequestFields.stackFields`), where it copies the
+        // fields another way: the same checks hold there.
+        HostileRequest(
+            "bytes after a NUL in the 41st field",
+            "POST /arenas/request/reset HTTP/1.1\r\n\(head)\(manyFields)X-A: a\0b\r\n\r\n", 400, "bad_header"),
+        HostileRequest(
+            "two differing Content-Length after 40 fields",
+            "POST /arenas/request/reset HTTP/1.1\r\n\(head)\(manyFields)Content-Length: 0\r\nContent-Length: 5\r\n"
+                + "\r\nGET /", 400, "bad_header"),
     ]
+
+    /// 39 harmless fields, `X-1: 1` to `X-39: 39`: with `Host`, more than `RequestFields.stackFields`.
+    static let manyFields = (1...39).map { "X-\($0): \($0)\r\n" }.joined()
 
     /// What libmicrohttpd answers itself, with its own HTML page, before the application sees the request:
     /// documented (docs/RELIABILITY.md), not fixed. Only the status and the closed connection are pinned.
