@@ -79,6 +79,21 @@ import Testing
         #expect(taken == 5 * 5 + 5 * 2, "\(taken) of \(bodies) bodies took the shortcut")
     }
 
+    /// `RequestBody.isJSON`, which every JSON request passes: the media type before `;`, trimmed, in any case.
+    @Test func whichContentTypesAreJSON() {
+        let cases: [(String, Bool)] = [
+            ("application/json", true), ("APPLICATION/JSON", true), ("applicatioN/jsoN", true),
+            (" application/json ; charset=utf-8", true), ("\tapplication/json\t", true), ("application/x+json", true),
+            ("application/merge-patch+JSON", true), ("+json", true), ("application/jsonp", false),
+            ("text/json", false), ("xapplication/json", false), ("application\u{0F}json", false),
+            ("application/json5", false), ("json", false), ("", false), ("; application/json", false),
+            ("application/jso", false), ("application/json;", true),
+        ]
+        for (contentType, json) in cases {
+            #expect(RequestBody.isJSON(ArraySlice(contentType.utf8)) == json, "\(contentType)")
+        }
+    }
+
     /// Both ways refuse a body without a JSON Content-Type with 415, before looking at the body.
     @Test func contentTypeComesFirst() {
         var request = Self.request(#"{"size":16}"#)

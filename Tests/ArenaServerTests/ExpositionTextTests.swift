@@ -37,6 +37,38 @@ import Testing
         #expect(OutputBytes(capacity: 16).takeArray() == [])
     }
 
+    /// Integers of every width and sign (the one-digit shortcut and its edges), and JSON member names with and
+    /// without their comma, across the buffer's growth.
+    @Test func decimalsAndJSONMemberNames() {
+        var out = OutputBytes(capacity: 1)
+        var expected = ""
+        for value in [-10, -9, -1, 0, 1, 9, 10, 11, 99, 100, Int.max, Int.min] {
+            DecimalText.append(value, to: &out)
+            expected += String(value) + " "
+            out.append(UInt8(ascii: " "))
+        }
+        for value: UInt8 in [0, 9, 10, 255] {
+            DecimalText.append(value, to: &out)
+            expected += String(value)
+        }
+        DecimalText.append(UInt64.max, to: &out)
+        DecimalText.append(Int8.min, to: &out)
+        expected += String(UInt64.max) + String(Int8.min)
+        #expect(String(decoding: out.takeArray(), as: UTF8.self) == expected)
+
+        var json = JSONWriter(reservingCapacity: 1)
+        var members: [String] = []
+        json.object { json in
+            for round in 0..<30 {
+                json.field("a", round)
+                json.key("a_much_longer_member_name_than_most")
+                json.array { json in json.integer(round % 10) }
+                members.append(#""a":\#(round),"a_much_longer_member_name_than_most":[\#(round % 10)]"#)
+            }
+        }
+        #expect(String(decoding: json.finished(), as: UTF8.self) == "{" + members.joined(separator: ",") + "}")
+    }
+
     @Test func histogramLinesInBothFormats() {
         func render(_ format: PrometheusText.Format, bounds: [String], counts: [UInt64]) -> String {
             var out = PrometheusText(format: format, reservingCapacity: 8)

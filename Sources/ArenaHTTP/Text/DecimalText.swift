@@ -15,6 +15,11 @@ enum DecimalText {
     }
 
     static func append<T: BinaryInteger>(_ value: T, to out: inout OutputBytes) {
+        // A single digit, the most frequent number in a response (zero counts, generation 0): one byte.
+        if value >= 0 && value < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
         guard let magnitude = UInt64(exactly: value.magnitude) else {
             out.append(string: String(value))  // wider than 64 bits: rare enough for the slow way
             return
