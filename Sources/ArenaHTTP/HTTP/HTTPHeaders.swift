@@ -54,26 +54,16 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var name = name
         let found = name.withUTF8 { wanted in
             storage.withUnsafeBufferPointer { bytes -> Range<Int>? in
-                let raw = UnsafeRawBufferPointer(bytes)
-                var index = 0
-                while index < raw.count {
-                    // Safe: `index` starts a record (the invariant), so its two lengths, name and value lie in
-                    // `raw`; the unaligned loads read the little-endian lengths `append` wrote.
-                    let nameLength = Int(
-                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
-                    let valueLength = Int(
-                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self)))
-                    let nameStart = index + 8
-                    let valueStart = nameStart + nameLength + 1
-                    if nameLength == wanted.count,
-                        Self.equalIgnoringASCIICase(
-                            UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]), wanted)
-                    {
-                        return valueStart..<(valueStart + valueLength)
-                    }
-                    index = valueStart + valueLength + 1
+                var found: Range<Int>?
+                forEachSlot { slot in
+                    // Safe: slots lie inside storage (the type's invariant), which `bytes` covers here.
+                    guard slot.name.count == wanted.count,
+                        Self.equalIgnoringASCIICase(UnsafeBufferPointer(rebasing: bytes[slot.name]), wanted)
+                    else { return true }
+                    found = slot.value
+                    return false
                 }
-                return nil
+                return found
             }
         }
         return found.map { storage[$0] }
@@ -101,7 +91,8 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
-    /// Appends a field from raw bytes (the server's way in from C). The buffers must be valid during the call
+    /// Appends a field from raw bytes (the server's way in from C for a head of more fields than it notes on the
+    /// stack, see `RequestFields`). The buffers must be valid during the call
     /// only: they are copied.
     mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         let nameLength = UInt32(truncatingIfNeeded: name.count)
@@ -109,30 +100,23 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         precondition(
             Int(nameLength) == name.count && Int(valueLength) == value.count,
             "a header field longer than 4 GiB")
-        // One allocation for the whole record (an empty list grows several times otherwise).
-        let needed = storage.count + 10 + name.count + value.count
-        if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, 2 * storage.capacity)) }
-        // Typed byte buffers: `[UInt8].append(contentsOf:)` copies those with one memcpy, but an
-        // `UnsafeRawBufferPointer` byte by byte through its iterator (about 100 instructions for a short header).
-        // The two little-endian lengths go in as one 8-byte tuple of bytes.
-        let lengths = (
-            UInt8(truncatingIfNeeded: nameLength), UInt8(truncatingIfNeeded: nameLength >> 8),
-            UInt8(truncatingIfNeeded: nameLength >> 16), UInt8(truncatingIfNeeded: nameLength >> 24),
-            UInt8(truncatingIfNeeded: valueLength), UInt8(truncatingIfNeeded: valueLength >> 8),
-            UInt8(truncatingIfNeeded: valueLength >> 16), UInt8(truncatingIfNeeded: valueLength >> 24)
-        )
-        // Safe: a homogeneous tuple of UInt8 is laid out as 8 contiguous UInt8s. The name and value bytes are
-        // UTF-8 or C `char`s, which may be read as UInt8 (signed and unsigned variants of a type may alias).
-        withUnsafeBytes(of: lengths) { storage.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
-        storage.append(contentsOf: name.assumingMemoryBound(to: UInt8.self))
-        storage.append(0)
-        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
-        storage.append(0)
+        // One allocation for the whole record (an empty list grows several times otherwise), then the record
+        // written in place by the one writer of the layout.
+        let start = storage.count
+        let recordLength = 10 + name.count + value.count
+        if storage.capacity < start + recordLength {
+            storage.reserveCapacity(Swift.max(start + recordLength, 2 * storage.capacity))
+        }
+        storage.append(contentsOf: repeatElement(0, count: recordLength))
+        storage.withUnsafeMutableBytes { raw in
+            _ = Self.writeRecord(name: name, value: value, into: raw, at: start)
+        }
         count += 1
     }
 
-    /// The fields `names[i]: values[i]` in order, packed in one allocation sized for them (the server's way in
-    /// from C: `append` per field costs five array appends). The buffers must be valid during the call only.
+    /// The fields `names[i]: values[i]` in order, packed in one allocation sized for them, written in place (the
+    /// server's way in from C: no growth, no per-field array append). The buffers must be valid during the call
+    /// only.
     init(
         packing names: UnsafeBufferPointer<UnsafeRawBufferPointer>, values: UnsafeBufferPointer<UnsafeRawBufferPointer>
     ) {
@@ -243,17 +227,17 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     // MARK: - Packed storage
 
-    private func readLength(at index: Int) -> Int {
-        Int(storage[index]) | Int(storage[index + 1]) << 8 | Int(storage[index + 2]) << 16
-            | Int(storage[index + 3]) << 24
-    }
-
     /// Visits fields in order until `body` returns false.
     private func forEachSlot(_ body: (Slot) -> Bool) {
         var index = 0
         while index < storage.count {
-            let nameLength = readLength(at: index)
-            let valueLength = readLength(at: index + 4)
+            // Safe: `index` starts a record (the invariant): its two little-endian lengths come first.
+            let (nameLength, valueLength) = storage.withUnsafeBytes { raw in
+                (
+                    Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self))),
+                    Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self)))
+                )
+            }
             let nameStart = index + 8
             let valueStart = nameStart + nameLength + 1
             let slot = Slot(name: nameStart..<(nameStart + nameLength), value: valueStart..<(valueStart + valueLength))

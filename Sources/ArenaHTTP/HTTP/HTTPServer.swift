@@ -261,11 +261,8 @@ final class HTTPServer: Sendable {
                     state.bodyTooLarge = true
                     state.body = []
                 } else if let uploadData {
-                    // Safe: MHD guarantees `size` readable bytes at upload_data for the duration of this call; C
-                    // `char`s may be read as UInt8. Typed, so the append is one memcpy, not a loop per byte.
-                    state.body.append(
-                        contentsOf: UnsafeBufferPointer(
-                            start: UnsafeRawPointer(uploadData).assumingMemoryBound(to: UInt8.self), count: size))
+                    // Safe: MHD guarantees `size` readable bytes at upload_data for the duration of this call.
+                    state.body.append(contentsOf: UnsafeRawBufferPointer(start: uploadData, count: size))
                 }
             }
             // Everything offered was consumed (kept, or discarded when too large).
