@@ -35,6 +35,10 @@ public final class RegisteredArena: Sendable {
     /// ring's bytes.
     public let reservedBytes: Int
 
+    /// Where the arena is in its registry's walk list; written only under the registry's lock (atomic only so
+    /// that the class stays `Sendable`).
+    let tablePosition = Atomic<Int>(-1)
+
     init(
         name: String, arenaClass: String, arena: BumpArena, isPinned: Bool, idleTimeoutSeconds: Int?,
         reservedBytes: Int
@@ -80,6 +84,12 @@ public final class RegisteredArena: Sendable {
         defer { registration.wrappingSubtract(1, ordering: .releasing) }
         if before & Self.removedFlag != 0 { return nil }
         return try body()
+    }
+
+    /// Loads what a registry walk's body reads of this entry besides the stats (its own fields, its arena's, the
+    /// trace ring's head), so that a walk can overlap these loads across arenas before it reads them.
+    func touchForWalk() -> UInt64 {
+        UInt64(truncatingIfNeeded: registration.load(ordering: .relaxed)) &+ (arena.trace?.lastSequence ?? 0)
     }
 
     /// Marks the arena removed and waits for the `whileRegistered` bodies in progress. Called by the registry
