@@ -3,7 +3,7 @@
 # callgrind runs it twice, for N and for 2N requests of one kind on one keep-alive connection, and the difference
 # divided by N is what N more requests cost (start-up and shutdown cancel out). Also printed without
 # libmicrohttpd's per-request memset of its connection pool, which callgrind counts per byte (`rep stosb`).
-# Usage: Benchmarks/http/callgrind-request.sh BINARY N healthz|get|alloc|blob|metrics
+# Usage: Benchmarks/http/callgrind-request.sh BINARY N healthz|get|alloc|blob|metrics|openmetrics
 # (blob: a 4 KiB body, as `make bench-http` posts it.)
 # (release build; valgrind installed by `scripts/install-deps.sh bench`.) Prints instructions per request.
 set -euo pipefail
@@ -35,6 +35,9 @@ requests = {
     "blob": b"POST /arenas/request/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
             b"Content-Length: 4096\r\n\r\n" + b"a" * 4096,
     "metrics": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    # What Prometheus sends: OpenMetrics is chosen, with its _created samples.
+    "openmetrics": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/openmetrics-text;version=1.0.0,"
+                   b"application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n",
 }
 connection = socket.create_connection(("127.0.0.1", port))
 buffer = b""

@@ -69,13 +69,27 @@ import Testing
         #expect(String(decoding: json.finished(), as: UTF8.self) == "{" + members.joined(separator: ",") + "}")
     }
 
+    @Test func nanosecondsAsExactSeconds() {
+        let cases: [(UInt64, String)] = [
+            (0, "0"), (1, "0.000000001"), (123, "0.000000123"), (1_000_000, "0.001"), (12_500_000_000, "12.5"),
+            (3_000_000_000, "3"), (999_999_999, "0.999999999"), (1_000_000_010, "1.00000001"),
+            (UInt64.max, "18446744073.709551615"),
+        ]
+        for (nanoseconds, text) in cases {
+            var out = OutputBytes(capacity: 1)
+            DecimalText.appendSeconds(nanoseconds: nanoseconds, to: &out)
+            #expect(String(decoding: out.takeArray(), as: UTF8.self) == text, "\(nanoseconds) ns")
+        }
+    }
+
     @Test func histogramLinesInBothFormats() {
         func render(_ format: PrometheusText.Format, bounds: [String], counts: [UInt64]) -> String {
             var out = PrometheusText(format: format, reservingCapacity: 8)
             out.family("x_seconds", type: .histogram, help: "Help.")
             out.histogram(
-                "x_seconds", labels: [("route", #"/a"b\c"#)], bounds: bounds, cumulativeCounts: counts, sum: "1.5",
-                count: 7, created: 12.5)
+                "x_seconds", label: PrometheusText.Label("route", #"/a"b\c"#),
+                bounds: PrometheusText.Bounds(labels: bounds), cumulativeCounts: counts,
+                sum: .seconds(nanoseconds: 1_500_000_000), count: 7, created: 12.5)
             return String(decoding: out.finished(), as: UTF8.self)
         }
         #expect(
@@ -102,7 +116,8 @@ import Testing
 
                 """)
         var unlabelled = PrometheusText(format: .text)
-        unlabelled.histogram("y", labels: [], bounds: ["1"], cumulativeCounts: [1], sum: "0", count: 1)
+        unlabelled.histogram(
+            "y", label: nil, bounds: PrometheusText.Bounds([1]), cumulativeCounts: [1], sum: .integer(0), count: 1)
         #expect(
             String(decoding: unlabelled.bytes, as: UTF8.self)
                 == "y_bucket{le=\"1\"} 1\ny_bucket{le=\"+Inf\"} 1\ny_sum 0\ny_count 1\n")
@@ -159,8 +174,9 @@ import Testing
             table.addCounters(counters, to: name)
         }
         let sorted = table.sorted()
-        #expect(sorted.map(\.key) == Set(names).sorted())
-        for (name, totals) in sorted {
+        #expect(sorted.names == Set(names).sorted())
+        #expect(sorted.totals.count == sorted.names.count)
+        for (name, totals) in zip(sorted.names, sorted.totals) {
             let indices = names.indices.filter { names[$0] == name }
             #expect(totals.allocations == UInt64(indices.reduce(0, +)), "\(name)")
             #expect(totals.resets == UInt64(indices.count), "\(name)")

@@ -74,6 +74,11 @@ import Testing
         (["application/openmetrics-text;q=0"], .text),
         (["application/openmetrics-text;version=0.0.1"], .text),
         (["application/json"], .text),
+        ([#"application/openmetrics-text; VERSION="1.0.0"; q=0.9 , text/plain; q=0.8"#], .openMetrics),
+        (["text/plain;q=0.8", "application/openmetrics-text;q=0.75"], .text),
+        (["application/openmetrics-text;q=abc"], .text),
+        ([" , ,\tapplication/openmetrics-text\t,"], .openMetrics),
+        (["application/openmetrics-text;q=1.000,text/plain;q=1"], .openMetrics),
     ])
     func acceptChoosesTheFormat(accept: [String], format: PrometheusText.Format) {
         #expect(ArenaAPI.exposition(accepting: accept) == format, "Accept: \(accept)")

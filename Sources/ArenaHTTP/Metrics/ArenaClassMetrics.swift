@@ -58,7 +58,8 @@ final class ArenaClassMetrics: Sendable {
 
     /// Power-of-two upper bounds of the allocation-size histogram: 0, 1, 2, 4, ..., 1 GiB.
     static let sizeBounds: [Int] = [0] + (0...30).map { 1 << $0 }
-    static let sizeBoundLabels = sizeBounds.map(String.init)
+    /// `sizeBounds` rendered once.
+    static let renderedSizeBounds = PrometheusText.Bounds(sizeBounds)
 
     struct SizeHistogram: Sendable {
         /// Non-cumulative counts per bound, then one for larger sizes.

@@ -16,19 +16,21 @@ extension ArenaClassMetrics {
             return (live, retiredCounters())
         }
         for (name, counters) in retired { classes.addCounters(counters, to: name) }
-        let ordered = classes.sorted()
+        let (names, totals) = classes.sorted()
+        // Each class's label rendered once for its dozen families.
+        let labels = names.map { PrometheusText.Label("class", $0) }
         // OpenMetrics' `_created` of the class counters: when the class was first seen.
-        let created = out.format == .openMetrics ? firstSeen(ordered.map(\.key)) : [:]
+        let created = out.format == .openMetrics ? firstSeen(names) : [:]
 
         func family<T: BinaryInteger>(
             _ name: StaticString, _ type: PrometheusText.MetricType, _ help: StaticString,
             _ value: (ArenaClassMetrics.ClassTotals) -> T
         ) {
             out.family(name, type: type, help: help)
-            for (arenaClass, sums) in ordered {
-                out.sample(name, label: "class", arenaClass, value(sums))
-                if type == .counter, let seconds = created[arenaClass] {
-                    out.created(name, labels: [("class", arenaClass)], seconds)
+            for index in names.indices {
+                out.sample(name, label: labels[index], value(totals[index]))
+                if type == .counter, let seconds = created[names[index]] {
+                    out.created(name, label: labels[index], seconds)
                 }
             }
         }
@@ -42,8 +44,8 @@ extension ArenaClassMetrics {
         out.family(
             "arena_max_fill_ratio", type: .gauge,
             help: "Used bytes over the limit of the fullest arena of the class (0 to 1).")
-        for (arenaClass, sums) in ordered {
-            out.sample("arena_max_fill_ratio", labels: [("class", arenaClass)], sums.maxFillRatio)
+        for index in names.indices {
+            out.sample("arena_max_fill_ratio", label: labels[index], totals[index].maxFillRatio)
         }
         family("arena_allocations_total", .counter, "Successful allocations.") { $0.allocations }
         family("arena_allocated_bytes_total", .counter, "Bytes requested by successful allocations.") {
@@ -64,15 +66,16 @@ extension ArenaClassMetrics {
             help: "Sizes of allocations made over the HTTP API, by class.")
         for (arenaClass, histogram) in sizeHistograms().sorted(by: { $0.key < $1.key }) {
             var cumulative: [UInt64] = []
+            cumulative.reserveCapacity(histogram.counts.count)
             var running: UInt64 = 0
             for count in histogram.counts.dropLast() {
                 running += count
                 cumulative.append(running)
             }
             out.histogram(
-                "arena_allocation_size_bytes", labels: [("class", arenaClass)],
-                bounds: ArenaClassMetrics.sizeBoundLabels, cumulativeCounts: cumulative,
-                sum: String(histogram.sum), count: histogram.count, created: created[arenaClass])
+                "arena_allocation_size_bytes", label: PrometheusText.Label("class", arenaClass),
+                bounds: ArenaClassMetrics.renderedSizeBounds, cumulativeCounts: cumulative,
+                sum: .integer(UInt64(clamping: histogram.sum)), count: histogram.count, created: created[arenaClass])
         }
 
         out.family("arena_registry_arenas", type: .gauge, help: "Arenas in the registry.")

@@ -11,7 +11,7 @@ import ArenaCore
 /// ```swift
 /// var table = ClassTable()
 /// table.add(live: stats, traceOverwritten: 0, to: "request")
-/// table.sorted()   // [("request", totals)]
+/// table.sorted()   // (names: ["request"], totals: [totals])
 /// ```
 struct ClassTable {
     /// Names in the order first added; `totals[i]` are `names[i]`'s sums.
@@ -34,9 +34,11 @@ struct ClassTable {
         totals[index(of: arenaClass)].addCounters(counters)
     }
 
-    /// Every class with its sums, in name order.
-    func sorted() -> [(key: String, value: ArenaClassMetrics.ClassTotals)] {
-        zip(names, totals).map { (key: $0, value: $1) }.sorted { $0.key < $1.key }
+    /// Every class's name and sums, in name order (two arrays: a scrape walks them a dozen times, and an array of
+    /// `(String, ClassTotals)` tuples copied each element through the runtime's generic tuple copy).
+    func sorted() -> (names: [String], totals: [ArenaClassMetrics.ClassTotals]) {
+        let order = names.indices.sorted { names[$0] < names[$1] }
+        return (order.map { names[$0] }, order.map { totals[$0] })
     }
 
     /// The index of `name`'s sums, made (zero) if it has none yet.

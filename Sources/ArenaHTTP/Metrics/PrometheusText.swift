@@ -96,6 +96,14 @@ struct PrometheusText: ~Copyable {
         value(seconds)
     }
 
+    /// `created(_:labels:_:)` with one label rendered before.
+    mutating func created(_ name: StaticString, label: Label, _ seconds: Double) {
+        guard format == .openMetrics else { return }
+        startCreated(name)
+        self.label(label)
+        value(seconds)
+    }
+
     /// Starts the `_created` sample of the counter or histogram `name` (OpenMetrics only: check `format`), to be
     /// continued with `label` and ended with `value`.
     mutating func startCreated(_ name: StaticString) {
@@ -126,8 +134,15 @@ struct PrometheusText: ~Copyable {
         labelsOpen = true
         out.append(label)
         out.append("=\"")
-        appendLabelValue(value)
+        Self.appendEscaped(value, to: &out)
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A label rendered before (see `Label`) of the sample started last.
+    mutating func label(_ label: Label) {
+        out.append(labelsOpen ? UInt8(ascii: ",") : UInt8(ascii: "{"))
+        labelsOpen = true
+        label.text.withUnsafeBytes { out.append($0) }
     }
 
     /// A label whose value is an integer (a status code): digits never need escaping.
@@ -154,13 +169,6 @@ struct PrometheusText: ~Copyable {
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// Ends the sample with a value already formatted.
-    private mutating func value(formatted: String) {
-        closeLabels()
-        out.append(string: formatted)
-        out.append(UInt8(ascii: "\n"))
-    }
-
     private mutating func closeLabels() {
         if labelsOpen { out.append("} ") } else { out.append(UInt8(ascii: " ")) }
         labelsOpen = false
@@ -174,11 +182,17 @@ struct PrometheusText: ~Copyable {
         self.value(value)
     }
 
-    /// A sample with one label, without building a label array (the common case: `class`).
-    mutating func sample<T: BinaryInteger>(_ name: StaticString, label: StaticString, _ labelValue: String, _ value: T)
-    {
+    /// A sample with one label rendered before, without building a label array (the common case: `class`).
+    mutating func sample<T: BinaryInteger>(_ name: StaticString, label: Label, _ value: T) {
         startSample(name)
-        self.label(label, labelValue)
+        self.label(label)
+        self.value(value)
+    }
+
+    /// A sample with one label rendered before and a float value.
+    mutating func sample(_ name: StaticString, label: Label, _ value: Double) {
+        startSample(name)
+        self.label(label)
         self.value(value)
     }
 
@@ -188,58 +202,121 @@ struct PrometheusText: ~Copyable {
         self.value(value)
     }
 
-    /// A histogram's `_bucket` (cumulative), `_sum` and `_count` samples, and in OpenMetrics `_created` when given.
-    /// `bounds` are numbers as text (`le` values, written without escaping).
+    /// A label rendered once for the many lines that carry it: `name="value"`, the value escaped. A class's label is
+    /// on some 20 lines of a scrape and a route's on every line of its histogram; escaping the value on each cost
+    /// more than the rest of the line.
+    struct Label: Sendable {
+        fileprivate let text: [UInt8]
+
+        init(_ name: StaticString, _ value: String) {
+            var out = OutputBytes(capacity: name.utf8CodeUnitCount + value.utf8.count + 3)
+            out.append(name)
+            out.append("=\"")
+            PrometheusText.appendEscaped(value, to: &out)
+            out.append(UInt8(ascii: "\""))
+            text = out.takeArray()
+        }
+    }
+
+    /// A histogram's finite bucket bounds, rendered once: each `le` value followed by the `"} ` that closes its
+    /// bucket's labels. A bucket line is then a copy of the line's prefix, a copy of its bound and the count, with
+    /// no `String` per bound per scrape.
+    struct Bounds: Sendable {
+        /// The pieces one after another (`0.1"} 1"} ` for the bounds 0.1 and 1).
+        fileprivate let text: [UInt8]
+        /// Where each piece ends in `text`; piece `i` starts where piece `i - 1` ends. Invariant: non-decreasing,
+        /// the last equals `text.count`.
+        fileprivate let ends: [Int]
+
+        /// Bounds as written (numbers: nothing in them is escaped).
+        init(labels: [String]) {
+            var text: [UInt8] = []
+            var ends: [Int] = []
+            for label in labels {
+                text.append(contentsOf: label.utf8)
+                text.append(contentsOf: #""} "#.utf8)
+                ends.append(text.count)
+            }
+            self.text = text
+            self.ends = ends
+        }
+
+        /// Bounds in Go's float text (see `format`).
+        init(_ values: [Double]) { self.init(labels: values.map(PrometheusText.format)) }
+
+        /// Integer bounds.
+        init<T: BinaryInteger>(_ values: [T]) { self.init(labels: values.map { String($0) }) }
+
+        /// How many finite bounds (the `+Inf` bucket is not one of them).
+        var count: Int { ends.count }
+    }
+
+    /// A histogram's `_sum`.
+    enum Sum {
+        /// A sum of integers (bytes, allocations).
+        case integer(UInt64)
+        /// A sum of durations kept in nanoseconds, written in seconds exactly (see `DecimalText.appendSeconds`).
+        case seconds(nanoseconds: UInt64)
+    }
+
+    /// A histogram's `_bucket` (cumulative), `_sum` and `_count` samples, and in OpenMetrics `_created` when given,
+    /// with one label or none. Buckets past the shorter of `bounds` and `cumulativeCounts` are not written.
     mutating func histogram(
-        _ name: StaticString, labels: [(StaticString, String)], bounds: [String], cumulativeCounts: [UInt64],
-        sum: String,
-        count: UInt64, created: Double? = nil
+        _ name: StaticString, label: Label?, bounds: Bounds,
+        cumulativeCounts: [UInt64], sum: Sum, count: UInt64, created: Double? = nil
     ) {
-        // `name_bucket{labels,le="` written once and copied for each bucket: the labels are the same on every line.
+        // `name_bucket{label,le="` written once and copied for each bucket: the label is the same on every line.
         let prefixStart = out.count
-        startSuffixed(name, "_bucket", labels)
+        startSuffixed(name, "_bucket", label)
         out.append(labelsOpen ? UInt8(ascii: ",") : UInt8(ascii: "{"))
         out.append("le=\"")
         let prefix = prefixStart..<out.count
         labelsOpen = false
-        for (index, (bound, cumulative)) in zip(bounds, cumulativeCounts).enumerated() {
-            if index > 0 { out.appendAgain(prefix) }
-            out.append(string: bound)  // a number: nothing to escape
-            out.append("\"} ")
-            DecimalText.append(cumulative, to: &out)
-            out.append(UInt8(ascii: "\n"))
+        let buckets = Swift.min(bounds.count, cumulativeCounts.count)
+        bounds.text.withUnsafeBytes { text in
+            var start = 0
+            for index in 0..<buckets {
+                let end = bounds.ends[index]
+                if index > 0 { out.appendAgain(prefix) }
+                // Safe: `start..<end` is piece `index` of `text` (the invariant of `ends`).
+                out.append(UnsafeRawBufferPointer(rebasing: text[start..<end]))
+                DecimalText.append(cumulativeCounts[index], to: &out)
+                out.append(UInt8(ascii: "\n"))
+                start = end
+            }
         }
-        if bounds.isEmpty || cumulativeCounts.isEmpty {
-            out.append("+Inf\"} ")
-        } else {
-            out.appendAgain(prefix)
-            out.append("+Inf\"} ")
-        }
+        if buckets > 0 { out.appendAgain(prefix) }
+        out.append("+Inf\"} ")
         DecimalText.append(count, to: &out)
         out.append(UInt8(ascii: "\n"))
-        startSuffixed(name, "_sum", labels)
-        value(formatted: sum)
-        startSuffixed(name, "_count", labels)
+        startSuffixed(name, "_sum", label)
+        closeLabels()
+        switch sum {
+        case .integer(let value): DecimalText.append(value, to: &out)
+        case .seconds(let nanoseconds): DecimalText.appendSeconds(nanoseconds: nanoseconds, to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
+        startSuffixed(name, "_count", label)
         value(count)
         if let created, format == .openMetrics {
             startCreated(name)
-            for (label, labelValue) in labels { self.label(label, labelValue) }
+            if let label { self.label(label) }
             value(created)
         }
     }
 
-    /// Starts the sample `name` + `suffix` with `labels`.
+    /// Starts the sample `name` + `suffix` with `label`, if any.
     private mutating func startSuffixed(
-        _ name: StaticString, _ suffix: StaticString, _ labels: [(StaticString, String)]
+        _ name: StaticString, _ suffix: StaticString, _ label: Label?
     ) {
         out.append(name)
         out.append(suffix)
         labelsOpen = false
-        for (label, labelValue) in labels { self.label(label, labelValue) }
+        if let label { self.label(label) }
     }
 
     /// A label value with `\\`, `"` and newlines escaped, as the format requires.
-    private mutating func appendLabelValue(_ value: String) {
+    fileprivate static func appendEscaped(_ value: String, to out: inout OutputBytes) {
         // Scanned and copied as one buffer in the usual case, nothing to escape (the generic `contains` over a
         // String's UTF-8 view cost about 20 instructions a byte).
         var value = value

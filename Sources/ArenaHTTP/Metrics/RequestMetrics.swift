@@ -13,7 +13,10 @@ final class RequestMetrics: Sendable {
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
         0.5, 1, 2.5,
     ]
-    static let boundLabels = bounds.map { PrometheusText.format($0) }
+    /// Each route's label (`route="/healthz"`), rendered once, in `Route.labels` order.
+    private static let routeLabels = Route.labels.map { PrometheusText.Label("route", $0) }
+    /// The buckets' `le` values, rendered once.
+    static let renderedBounds = PrometheusText.Bounds(bounds)
     private static let boundNanoseconds = bounds.map { UInt64($0 * 1e9) }
 
     /// The status codes the API answers with; each has its counter in every row.
@@ -21,19 +24,15 @@ final class RequestMetrics: Sendable {
         200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 410, 413, 415, 421, 429, 500, 501, 503, 507,
     ]
 
-    /// One atomic counter (`Atomic` cannot live in an array by itself: it is not copyable).
-    private final class Counter: Sendable {
-        let value = Atomic<UInt64>(0)
-    }
-
-    /// One route's counters.
-    private struct Row: Sendable {
-        /// Per known status, in `knownStatuses` order.
-        let statuses = RequestMetrics.knownStatuses.map { _ in Counter() }
-        /// Per duration bucket (non-cumulative).
-        let buckets = RequestMetrics.bounds.map { _ in Counter() }
-        let count = Counter()
-        let sumNanoseconds = Counter()
+    /// One route's counters, in place in one object: a scrape reads ~500 of them, and with an object per counter
+    /// it retained and released each (a third of the `http_*` families' instructions).
+    private final class Row: Sendable {
+        /// Per known status, in `knownStatuses` order (`init` checks the count).
+        let statuses: InlineArray<19, Atomic<UInt64>> = InlineArray { _ in Atomic(0) }
+        /// Per duration bucket (non-cumulative), in `bounds` order (`init` checks the count).
+        let buckets: InlineArray<14, Atomic<UInt64>> = InlineArray { _ in Atomic(0) }
+        let count = Atomic<UInt64>(0)
+        let sumNanoseconds = Atomic<UInt64>(0)
     }
 
     /// In `Route.labels` order.
@@ -59,77 +58,79 @@ final class RequestMetrics: Sendable {
     /// When the counters started from zero (seconds since 1970): their OpenMetrics `_created`.
     private let createdSeconds = PrometheusText.secondsNow()
 
-    init() {}
+    init() {
+        precondition(
+            rows[0].statuses.count == Self.knownStatuses.count && rows[0].buckets.count == Self.bounds.count,
+            "RequestMetrics.Row: a counter per known status and per bucket")
+    }
 
     /// Records one request to `route` (a `Route.label`, or "unmatched") answered with `status` in `nanoseconds`.
     func record(route: String, status: UInt16, nanoseconds: UInt64) {
         let row = rows[Self.row(for: route) ?? rows.count - 1]
         if let column = Self.knownStatuses.firstIndex(of: status) {
-            row.statuses[column].value.wrappingAdd(1, ordering: .relaxed)
+            row.statuses[column].wrappingAdd(1, ordering: .relaxed)
         } else {
             otherStatuses.withLock { $0[route, default: [:]][status, default: 0] += 1 }
         }
         if let bucket = Self.boundNanoseconds.firstIndex(where: { nanoseconds <= $0 }) {
-            row.buckets[bucket].value.wrappingAdd(1, ordering: .relaxed)
+            row.buckets[bucket].wrappingAdd(1, ordering: .relaxed)
         }
-        row.count.value.wrappingAdd(1, ordering: .relaxed)
-        row.sumNanoseconds.value.wrappingAdd(nanoseconds, ordering: .relaxed)
+        row.count.wrappingAdd(1, ordering: .relaxed)
+        row.sumNanoseconds.wrappingAdd(nanoseconds, ordering: .relaxed)
     }
 
     /// The `http_*` families; `openConnections` is the server's count now.
     func render(into out: inout PrometheusText, openConnections: Int) {
         let others = otherStatuses.withLock { $0 }
         let openMetrics = out.format == .openMetrics
+        let codes = Self.knownStatuses
         out.family("http_requests_total", type: .counter, help: "HTTP requests answered, by route and status code.")
-        for index in rows.indices {
+        for (index, row) in rows.enumerated() {
             let route = Route.labels[index]
-            let statuses = rows[index].statuses
+            let label = Self.routeLabels[index]
             func write(code: UInt16, count: UInt64) {
                 out.startSample("http_requests_total")
-                out.label("route", route)
+                out.label(label)
                 out.label("code", integer: code)
                 out.value(count)
                 guard openMetrics else { return }
                 out.startCreated("http_requests_total")
-                out.label("route", route)
+                out.label(label)
                 out.label("code", integer: code)
                 out.value(createdSeconds)
             }
             if let unknown = others[route], !unknown.isEmpty {
                 // Known and other codes merged in code order (rare: a status outside `knownStatuses`).
                 var counts = unknown.map { (code: $0.key, count: $0.value) }
-                for (column, code) in Self.knownStatuses.enumerated() {
-                    let count = statuses[column].value.load(ordering: .relaxed)
+                for (column, code) in codes.enumerated() {
+                    let count = row.statuses[column].load(ordering: .relaxed)
                     if count > 0 { counts.append((code, count)) }
                 }
                 for (code, count) in counts.sorted(by: { $0.code < $1.code }) { write(code: code, count: count) }
             } else {
                 // `knownStatuses` is in code order: the samples come out sorted without a sort.
-                for column in statuses.indices {
-                    let count = statuses[column].value.load(ordering: .relaxed)
-                    if count > 0 { write(code: Self.knownStatuses[column], count: count) }
+                for column in codes.indices {
+                    let count = row.statuses[column].load(ordering: .relaxed)
+                    if count > 0 { write(code: codes[column], count: count) }
                 }
             }
         }
         out.family(
             "http_request_duration_seconds", type: .histogram,
             help: "Time from the request line to the response being queued, by route.")
-        for index in rows.indices {
-            let row = rows[index]
-            let count = row.count.value.load(ordering: .relaxed)
+        var cumulative = [UInt64](repeating: 0, count: Self.bounds.count)
+        for (index, row) in rows.enumerated() {
+            let count = row.count.load(ordering: .relaxed)
             guard count > 0 else { continue }
-            var cumulative: [UInt64] = []
-            cumulative.reserveCapacity(row.buckets.count)
             var running: UInt64 = 0
-            for bucket in row.buckets {
-                running += bucket.value.load(ordering: .relaxed)
-                cumulative.append(running)
+            for bucket in cumulative.indices {
+                running += row.buckets[bucket].load(ordering: .relaxed)
+                cumulative[bucket] = running
             }
-            let sum = Double(row.sumNanoseconds.value.load(ordering: .relaxed)) / 1e9
             out.histogram(
-                "http_request_duration_seconds", labels: [("route", Route.labels[index])], bounds: Self.boundLabels,
-                cumulativeCounts: cumulative, sum: PrometheusText.format(sum), count: max(count, running),
-                created: createdSeconds)
+                "http_request_duration_seconds", label: Self.routeLabels[index], bounds: Self.renderedBounds,
+                cumulativeCounts: cumulative, sum: .seconds(nanoseconds: row.sumNanoseconds.load(ordering: .relaxed)),
+                count: max(count, running), created: createdSeconds)
         }
         out.family("http_open_connections", type: .gauge, help: "HTTP connections open now.")
         out.sample("http_open_connections", openConnections)

@@ -15,6 +15,9 @@ final class ScopeMetrics: GenerationObserver {
     static let durationBounds: [Double] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300]
     /// Upper bounds of the allocations-per-scope buckets: powers of four.
     static let allocationBounds: [UInt64] = (0...10).map { 1 << (2 * $0) }
+    /// The two fixed bound sets, rendered once.
+    private static let renderedDurationBounds = PrometheusText.Bounds(durationBounds)
+    private static let renderedAllocationBounds = PrometheusText.Bounds(allocationBounds)
     /// Headroom on top of the 99.9% peak in the recommendation.
     static let headroom = 1.25
     static let pageBytes = 4096
@@ -23,6 +26,8 @@ final class ScopeMetrics: GenerationObserver {
     struct ClassScopes: Sendable {
         /// Bounds of the peak buckets, fixed by the first scope's limit.
         let peakBounds: [Int]
+        /// `peakBounds` rendered, once per class rather than per scrape.
+        let renderedPeakBounds: PrometheusText.Bounds
         var peakCounts: [UInt64]
         var peakSum = 0
         var durationCounts = [UInt64](repeating: 0, count: ScopeMetrics.durationBounds.count)
@@ -41,6 +46,7 @@ final class ScopeMetrics: GenerationObserver {
         init(limit: Int) {
             self.limit = limit
             peakBounds = Self.bounds(forLimit: limit)
+            renderedPeakBounds = PrometheusText.Bounds(peakBounds)
             peakCounts = [UInt64](repeating: 0, count: peakBounds.count)
         }
 
@@ -127,32 +133,32 @@ final class ScopeMetrics: GenerationObserver {
 
     /// The `arena_scope_*` histograms.
     func render(into out: inout PrometheusText) {
+        // Each class's label rendered once for its three histograms.
         let snapshot = classes.withLock { $0 }.sorted { $0.key < $1.key }
+            .map { (label: PrometheusText.Label("class", $0.key), scopes: $0.value) }
         out.family(
             "arena_scope_peak_bytes", type: .histogram,
             help: "Most bytes a scope (an arena generation, from a reset to the next) had in use, by class.")
-        for (name, scopes) in snapshot {
+        for (label, scopes) in snapshot {
             out.histogram(
-                "arena_scope_peak_bytes", labels: [("class", name)], bounds: scopes.peakBounds.map(String.init),
-                cumulativeCounts: Self.cumulative(scopes.peakCounts), sum: String(scopes.peakSum), count: scopes.count,
-                created: scopes.createdSeconds)
+                "arena_scope_peak_bytes", label: label, bounds: scopes.renderedPeakBounds,
+                cumulativeCounts: Self.cumulative(scopes.peakCounts), sum: .integer(UInt64(clamping: scopes.peakSum)),
+                count: scopes.count, created: scopes.createdSeconds)
         }
         out.family(
             "arena_scope_duration_seconds", type: .histogram,
             help: "How long scopes lasted, from their first allocation to their reset, by class.")
-        for (name, scopes) in snapshot {
+        for (label, scopes) in snapshot {
             out.histogram(
-                "arena_scope_duration_seconds", labels: [("class", name)],
-                bounds: Self.durationBounds.map(PrometheusText.format),
+                "arena_scope_duration_seconds", label: label, bounds: Self.renderedDurationBounds,
                 cumulativeCounts: Self.cumulative(scopes.durationCounts),
-                sum: PrometheusText.format(Double(scopes.durationSum) / 1e9), count: scopes.count,
-                created: scopes.createdSeconds)
+                sum: .seconds(nanoseconds: scopes.durationSum), count: scopes.count, created: scopes.createdSeconds)
         }
         out.family("arena_scope_allocations", type: .histogram, help: "Allocations a scope made, by class.")
-        for (name, scopes) in snapshot {
+        for (label, scopes) in snapshot {
             out.histogram(
-                "arena_scope_allocations", labels: [("class", name)], bounds: Self.allocationBounds.map(String.init),
-                cumulativeCounts: Self.cumulative(scopes.allocationCounts), sum: String(scopes.allocationSum),
+                "arena_scope_allocations", label: label, bounds: Self.renderedAllocationBounds,
+                cumulativeCounts: Self.cumulative(scopes.allocationCounts), sum: .integer(scopes.allocationSum),
                 count: scopes.count, created: scopes.createdSeconds)
         }
     }

@@ -27,6 +27,30 @@ enum DecimalText {
         withDigits(of: magnitude, negative: value < 0) { out.append($0) }
     }
 
+    /// `nanoseconds` in seconds, exactly, as a decimal: `12.5` for 12,500,000,000, `0.000000123` for 123, `3`
+    /// without a fraction when whole (as Go writes a whole float). A `Double` of the seconds would round what
+    /// it sums (about 104 days of nanoseconds exceed its 53 bits) and cost a float-to-text conversion.
+    static func appendSeconds(nanoseconds: UInt64, to out: inout OutputBytes) {
+        append(nanoseconds / 1_000_000_000, to: &out)
+        var fraction = nanoseconds % 1_000_000_000
+        guard fraction != 0 else { return }
+        // Nine fraction digits, less the trailing zeros.
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var significant = 1
+        var rest = fraction / 10
+        while rest > 0 {
+            significant += 1
+            rest /= 10
+        }
+        out.append(UInt8(ascii: "."))
+        for _ in significant..<digits { out.append(UInt8(ascii: "0")) }
+        append(fraction, to: &out)
+    }
+
     /// Calls `body` with the digits of `magnitude`, after a `-` if `negative`.
     @inline(__always)
     private static func withDigits(
