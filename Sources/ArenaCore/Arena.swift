@@ -14,9 +14,9 @@
 /// checkpoint. Memory handed out stays valid until the arena is reset, rewound past it, or deinitialized.
 ///
 /// `Mode` says how an allocation is published: `Shared` arenas are lock-free (one compare-and-swap on a word
-/// that holds the chunk, the offset and the allocation count) and `Sendable`; `Unshared` arenas publish with a
-/// plain store and are not `Sendable`, so the compiler keeps them on one thread at a time. Only a new chunk,
-/// a failure, `reset`, checkpoints and `stats` take the arena's lock. `reset` and `rewind` may run while other
+/// that holds the chunk, the offset and the allocation count) and `Sendable`; `Unshared` arenas bump a cursor of
+/// their own (an address and the chunk's end, in plain memory) and are not `Sendable`, so the compiler keeps them
+/// on one thread at a time. Only a new chunk, a failure, `reset`, checkpoints and `stats` take the arena's lock. `reset` and `rewind` may run while other
 /// threads allocate (the arena stays consistent), but memory those threads are still writing to is released
 /// with everything else: serialise writes with resets when that matters (`RegisteredArena` does).
 public final class Arena<Mode: ArenaSharing>: BumpAllocator {
@@ -139,12 +139,13 @@ public final class Arena<Mode: ArenaSharing>: BumpAllocator {
 }
 
 // Safe: every mutable field of the engine is an atomic or lives under its lock; a shared arena's fast path
-// publishes with a compare-and-swap. An unshared arena's plain store is why only `Shared` is `Sendable`.
+// publishes with a compare-and-swap. An unshared arena's cursor (plain loads and stores) is why only `Shared` is
+// `Sendable`.
 extension Arena: @unchecked Sendable where Mode == Shared {}
 
 /// How an `Arena` publishes an allocation: `Shared` or `Unshared`.
 public protocol ArenaSharing {
-    /// True for a compare-and-swap (any number of threads), false for a plain store (one owner).
+    /// True for a compare-and-swap (any number of threads), false for a cursor of plain stores (one owner).
     static var isShared: Bool { get }
 }
 
@@ -167,7 +168,8 @@ public enum Unshared: ArenaSharing {
 public typealias BumpArena = Arena<Shared>
 
 /// The single-owner arena: the same allocator as `BumpArena` (same policies, stats, checkpoints and tracing),
-/// publishing each allocation with a plain store instead of a compare-and-swap. Not `Sendable`.
+/// allocating by bumping a cursor in plain memory (align, compare with the chunk's end, store) instead of a
+/// compare-and-swap on the shared state word. Not `Sendable`.
 ///
 /// ```swift
 /// let scratch = LocalArena(policy: .growing(initialChunk: 4096, limit: 1 << 20))

@@ -8,9 +8,10 @@ import Darwin
 #endif
 
 /// The engine behind `BumpArena` (shared) and `LocalArena` (single owner): one implementation of the bump
-/// fast path, the chunk growth, reset, checkpoints and the stats, parameterised only by how the new state word
-/// is published: a plain store (single owner), a fetch-add (a shared fixed arena, see `addingCapacity`), or a
-/// compare-and-swap (any other shared arena, and the shared fallback).
+/// fast path, the chunk growth, reset, checkpoints and the stats, parameterised only by how an allocation is
+/// published: a fetch-add (a shared fixed arena, see `addingCapacity`), a compare-and-swap (any other shared
+/// arena, and the shared fallback), or, for a single owner, a cursor of plain stores (`LocalCursor`) folded into
+/// the state word before anything else reads it (`flushLocal`).
 ///
 /// Invariants, for the state word `s` (see `BumpState`):
 /// - `s.slot` names an installed chunk and `0 <= s.offset <= chunks.capacity(s.slot)`;
@@ -71,7 +72,7 @@ final class ArenaStorage: @unchecked Sendable {
     /// whose capacity this is, never moves or changes, so a thread can tell from the value its add returns alone
     /// whether its reservation fit. Zero for growing arenas (a new chunk may be installed between a thread's
     /// read of the state and its add, and the add could land in a chunk whose bounds it never read), for arenas
-    /// over `maxAddingCapacity`, and for single-owner arenas (a plain store is cheaper still).
+    /// over `maxAddingCapacity`, and for single-owner arenas (their cursor, `LocalCursor`, is cheaper still).
     /// Invariant: when non-zero, `== chunks.capacity(0)` and `<= maxAddingCapacity`.
     @usableFromInline let addingCapacity: Int
     /// The address of the fetch-add arena's chunk (`chunks.base(0)`, constant for its life); 0 otherwise.
@@ -90,6 +91,9 @@ final class ArenaStorage: @unchecked Sendable {
     @usableFromInline let id: UInt32
     let policy: ArenaPolicy
     let ledger = ArenaLock(Ledger())
+    /// A single-owner arena's cursor (see `LocalCursor`). Only the owner writes it; a shared arena never arms it,
+    /// so for it the cursor stays as made and is only read (by `flushLocal`).
+    @usableFromInline let local = LocalCursor()
 
     private static let nextID = Atomic<UInt32>(0)
 
@@ -257,6 +261,16 @@ final class ArenaStorage: @unchecked Sendable {
         -> UnsafeMutableRawPointer
     {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)
+        if !shared {
+            guard let (start, _) = bumpLocal(byteCount: byteCount, alignment: alignment) else {
+                return try allocateLocalSlow(byteCount: byteCount, alignment: alignment, site: site).pointer
+            }
+            // Safe: `start` lies inside (or one past) the current chunk, so it is not null.
+            let pointer = UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped
+            arena_sanitizer_unpoison(pointer, byteCount)
+            if trace != nil { traceLocal(start: start, byteCount: byteCount, alignment: alignment, site: site) }
+            return pointer
+        }
         if let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) {
             // Empty (and gone after inlining) unless an ASan build poisons released memory.
             arena_sanitizer_unpoison(fit.pointer, byteCount)
@@ -274,6 +288,21 @@ final class ArenaStorage: @unchecked Sendable {
         -> Allocation
     {
         Self.checkArguments(byteCount: byteCount, alignment: alignment)
+        if !shared {
+            guard let (start, padding) = bumpLocal(byteCount: byteCount, alignment: alignment) else {
+                return try allocateLocalSlow(byteCount: byteCount, alignment: alignment, site: site)
+            }
+            // Safe: `start` lies inside (or one past) the current chunk, so it is not null.
+            let pointer = UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped
+            arena_sanitizer_unpoison(pointer, byteCount)
+            if trace != nil { traceLocal(start: start, byteCount: byteCount, alignment: alignment, site: site) }
+            let offset =
+                local.logicalStart.load(ordering: .relaxed)
+                &+ Int(truncatingIfNeeded: start &- local.base.load(ordering: .relaxed))
+            return Allocation(
+                pointer: pointer, offset: offset, byteCount: byteCount, padding: padding,
+                generation: generation.load(ordering: .relaxed))
+        }
         guard let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) else {
             return try allocateSlow(byteCount: byteCount, alignment: alignment, site: site)
         }
@@ -306,6 +335,86 @@ final class ArenaStorage: @unchecked Sendable {
         trace?.record(
             kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
             end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed), site: site)
+    }
+
+    // MARK: Single owner
+
+    /// The single-owner fast path: claims `byteCount` bytes at `alignment` from the cursor when it is armed and
+    /// they fit in the rest of the current chunk; returns their address and padding, or nil (then
+    /// `allocateLocalSlow`).
+    @inlinable @inline(__always)
+    func bumpLocal(byteCount: Int, alignment: Int) -> (start: UInt, padding: Int)? {
+        let next = local.next.load(ordering: .relaxed)
+        let mask = UInt(truncatingIfNeeded: alignment &- 1)
+        // Safe: `next` is an address inside (or one past) a live chunk, or 1 when disarmed, so below 2^57 (user
+        // space), `mask < 2^21` (the alignment is checked) and `0 <= byteCount < 2^63` (checked by the callers):
+        // neither sum can wrap, and `end` alone bounds the request (`start <= end` follows).
+        let start = (next &+ mask) & ~mask
+        let end = start &+ UInt(truncatingIfNeeded: byteCount)
+        guard end <= local.end.load(ordering: .relaxed) else { return nil }
+        local.next.store(end, ordering: .relaxed)
+        local.count.store(local.count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        // Bytes rather than padding: one add of the request's size, no branch (the padding is derived when the
+        // cursor is folded back).
+        local.bytes.store(local.bytes.load(ordering: .relaxed) &+ byteCount, ordering: .relaxed)
+        return (start, Int(truncatingIfNeeded: start &- next))
+    }
+
+    /// Records the event of an allocation the cursor made at address `start`; the caller tested `trace != nil`.
+    @inlinable @inline(__always)
+    func traceLocal(start address: UInt, byteCount: Int, alignment: Int, site: AllocationSite) {
+        guard trace != nil, tracing.load(ordering: .relaxed) else { return }
+        let start =
+            local.logicalStart.load(ordering: .relaxed)
+            &+ Int(truncatingIfNeeded: address &- local.base.load(ordering: .relaxed))
+        trace?.record(
+            kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
+            end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed), site: site)
+    }
+
+    /// A single-owner request the cursor could not serve (disarmed, or the chunk is full): folds the cursor
+    /// back, allocates through the state word (the shared path with a plain store, or the slow path: a new
+    /// chunk, a count fold, a failure), then arms the cursor over the chunk that is current.
+    @usableFromInline @inline(never)
+    func allocateLocalSlow(byteCount: Int, alignment: Int, site: AllocationSite) throws(ArenaError) -> Allocation {
+        flushLocal()
+        defer { armLocal() }
+        if let fit = bumpByCompareExchange(byteCount: byteCount, alignment: alignment, shared: false) {
+            arena_sanitizer_unpoison(fit.pointer, byteCount)
+            if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment, site: site) }
+            return Allocation(
+                pointer: fit.pointer, offset: chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk,
+                byteCount: byteCount, padding: fit.padding, generation: generation.load(ordering: .relaxed))
+        }
+        return try allocateSlow(byteCount: byteCount, alignment: alignment, site: site)
+    }
+
+    /// Arms the cursor over the chunk the state word names, at its offset. Single owner, disarmed.
+    private func armLocal() {
+        let current = BumpState(rawValue: state.load(ordering: .relaxed))
+        let base = chunks.base(current.slot)
+        local.arm(
+            next: base &+ UInt(truncatingIfNeeded: current.offset), base: base,
+            capacity: chunks.capacity(current.slot), logicalStart: chunks.logicalStart(current.slot))
+    }
+
+    /// Folds an armed cursor back into the state word (its offset), the ledger (its count) and the padding
+    /// counter, and disarms it: after this the state word is the arena's again. The first step of everything
+    /// but the fast path; nothing to do when disarmed, and for a shared arena, which never arms it. Call without
+    /// the lock.
+    func flushLocal() {
+        guard local.isArmed else { return }
+        let (offset, count, bytes) = local.disarm()
+        ledger.withLock { ledger in
+            let current = BumpState(rawValue: state.load(ordering: .relaxed))
+            state.store(
+                BumpState(count: current.count, epoch: current.epoch, slot: current.slot, offset: offset).rawValue,
+                ordering: .releasing)
+            ledger.countCarry &+= count
+            // What the cursor moved past that no request asked for: the word's offset is where it was armed.
+            let padding = offset &- current.offset &- bytes
+            if padding != 0 { addPadding(padding, epoch: current.epoch, shared: false) }
+        }
     }
 
     // MARK: Fetch-add reservations under contention
@@ -533,6 +642,7 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// Releases everything, keeps the largest chunk, starts a new generation. Returns the bytes released.
     func reset() -> Int {
+        flushLocal()
         let (released, summary) = ledger.withLock { ledger in
             let summary = self.summary(ending: .reset, ledger)
             let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
@@ -651,10 +761,14 @@ final class ArenaStorage: @unchecked Sendable {
     func lastGeneration() -> GenerationSummary? { ledger.withLock { $0.history.last } }
 
     /// The generation in progress, summarised as if it ended now (without ending it).
-    func currentGeneration() -> GenerationSummary { ledger.withLock { summary(ending: .reset, $0) } }
+    func currentGeneration() -> GenerationSummary {
+        flushLocal()
+        return ledger.withLock { summary(ending: .reset, $0) }
+    }
 
     /// The arena leaves its registry: its last generation ends, is remembered and reported.
     func endForRemoval() {
+        flushLocal()
         let summary = ledger.withLock { ledger in
             let summary = self.summary(ending: .removal, ledger)
             remember(summary, &ledger)
@@ -665,7 +779,8 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The current position, to rewind to later.
     func checkpoint() -> Checkpoint {
-        ledger.withLock { ledger in
+        flushLocal()
+        return ledger.withLock { ledger in
             let current = settledState()
             return Checkpoint(
                 arenaID: id, generation: generation.load(ordering: .relaxed), offset: used(current),
@@ -676,6 +791,7 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// Releases everything allocated after `checkpoint`; returns the bytes released.
     func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
+        flushLocal()
         let result: Result<Int, ArenaError> = ledger.withLock { ledger in
             if let problem = staleness(of: checkpoint, ledger) { return .failure(problem) }
             let current = settledState()
@@ -769,7 +885,8 @@ final class ArenaStorage: @unchecked Sendable {
     }
 
     func stats() -> ArenaStats {
-        ledger.withLock { ledger in
+        flushLocal()
+        return ledger.withLock { ledger in
             // The state word and the padding counters are separate atomics: read them until the state is the
             // same before and after, so `used` and `paddingBytes` come from one moment even while other threads
             // allocate (a reader descheduled between the two loads would otherwise mix far-apart moments).
@@ -814,6 +931,7 @@ final class ArenaStorage: @unchecked Sendable {
     /// in flight.
     func _checkInvariants() {
         #if DEBUG
+        flushLocal()
         ledger.withLock { ledger in
             let current = settledState()
             precondition(!ledger.order.isEmpty, "an arena always has a current chunk")

@@ -42,6 +42,25 @@ private let programs = ArenaStep.generator.array(of: 1...150)
         }
     }
 
+    /// Stats, events and invariants read only every few steps: a `LocalArena` then serves runs of allocations
+    /// from its cursor alone, which each read folds back into the state word.
+    @Test(arguments: ArenaKind.allCases)
+    func arenaReadEveryFewStepsMatchesTheModel(kind: ArenaKind) async {
+        await propertyCheck(count: 200, input: Gen.int(in: 1...8192), Gen.int(in: 2...9), programs) {
+            capacity, every, program in
+            for policy in [
+                ArenaPolicy.fixed(capacity: capacity), .growing(initialChunk: capacity, limit: capacity * 9),
+            ] {
+                var runner = ArenaProgramRunner(kind: kind, policy: policy, checkingEvery: every)
+                do throws(ModelMismatch) {
+                    try runner.run(program)
+                } catch {
+                    Issue.record("\(error)\n\(policy), checked every \(every) steps, program \(program)")
+                }
+            }
+        }
+    }
+
     /// The runner itself must notice a wrong model: a model whose chunk rule differs from the documented one
     /// (no doubling) disagrees with the arena on a growing program.
     @Test func theRunnerDetectsADisagreement() {
