@@ -116,4 +116,11 @@ struct OutputBytes: ~Copyable {
 
     /// The bytes written, as an array; the buffer is freed.
     consuming func takeArray() -> [UInt8] { array() }
+
+    /// The bytes written, as a `String` (invalid UTF-8 repaired); the buffer is freed. One allocation and one copy,
+    /// where building the same text by interpolation appended piece by piece (about 2,000 instructions for a blob's
+    /// URL).
+    consuming func takeString() -> String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
 }

@@ -153,7 +153,7 @@ struct JSONWriter: ~Copyable {
     static func quoted(_ string: String) -> String {
         var out = OutputBytes(capacity: string.utf8.count + 2)
         appendString(string, to: &out)
-        return String(decoding: out.takeArray(), as: UTF8.self)
+        return out.takeString()
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {

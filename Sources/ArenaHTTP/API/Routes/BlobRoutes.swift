@@ -19,22 +19,30 @@ extension ArenaAPI {
             guard !request.body.isEmpty else {
                 throw APIError.badRequest("the request body is empty: send the bytes to store", code: "empty_body")
             }
-            let tooMany = APIError(
-                status: .conflict, code: "too_many_blobs",
-                message: "arena '\(name)' holds its maximum of \(blobs.capacity) blobs "
-                    + "(limits.max_blobs_per_arena); reset it to store more")
+            // Made only when thrown: building its message on every upload cost a string interpolation.
+            func tooMany() -> APIError {
+                APIError(
+                    status: .conflict, code: "too_many_blobs",
+                    message: "arena '\(name)' holds its maximum of \(blobs.capacity) blobs "
+                        + "(limits.max_blobs_per_arena); reset it to store more")
+            }
             // Checked before the copy so a full table costs no arena memory; an insert racing to the last slot can
             // still find it taken, and then its copy stays in the arena unnamed until the next reset.
-            guard !blobs.isFull(arenaID: entry.arena.id) else { throw tooMany }
+            guard !blobs.isFull(arenaID: entry.arena.id) else { throw tooMany() }
             let blob: BlobHandle
             do throws(ArenaError) {
                 blob = try entry.storeCopy(of: request.body, alignment: alignment)
             } catch {
                 throw APIError(error)
             }
-            guard let id = blobs.insert(blob, arenaID: entry.arena.id) else { throw tooMany }
+            guard let id = blobs.insert(blob, arenaID: entry.arena.id) else { throw tooMany() }
             classMetrics.recordSizes(CollectionOfOne(blob.byteCount), arenaClass: entry.arenaClass)
-            let url = "/arenas/\(name)/blobs/\(id)"
+            var urlBytes = OutputBytes(capacity: 96)
+            urlBytes.append("/arenas/")
+            urlBytes.append(string: name)
+            urlBytes.append("/blobs/")
+            DecimalText.append(id, to: &urlBytes)
+            let url = urlBytes.takeString()
             var json = JSONWriter()
             json.object { json in
                 json.field("arena", name)
@@ -59,16 +67,17 @@ extension ArenaAPI {
                 "no blob '\(text)' in arena '\(name)': blob ids are whole numbers",
                 code: "unknown_blob")
         }
-        let gone = APIError(
-            status: .gone, code: "gone",
-            message: "blob \(id) of arena '\(name)' was released by a reset or rewind")
+        func gone() -> APIError {
+            APIError(
+                status: .gone, code: "gone", message: "blob \(id) of arena '\(name)' was released by a reset or rewind")
+        }
         switch blobs.lookup(id, arenaID: entry.arena.id) {
         case .unknown:
             throw APIError.notFound("no blob \(id) in arena '\(name)'", code: "unknown_blob")
         case .forgotten:
-            throw gone
+            throw gone()
         case .found(let blob):
-            guard let bytes = entry.bytes(of: blob) else { throw gone }
+            guard let bytes = entry.bytes(of: blob) else { throw gone() }
             var response = HTTPResponse(status: .ok, body: .bytes(bytes))
             response.headers.add(name: "Content-Type", value: "application/octet-stream")
             return response
