@@ -92,7 +92,7 @@ final class ArenaStorage: @unchecked Sendable {
     let policy: ArenaPolicy
     let ledger = ArenaLock(Ledger())
     /// A single-owner arena's cursor (see `LocalCursor`). Only the owner writes it; a shared arena never arms it,
-    /// so for it the cursor stays as made and is only read (by `flushLocal`).
+    /// and never reads it (`Arena.settled` folds it back for a `LocalArena` only).
     @usableFromInline let local = LocalCursor()
 
     private static let nextID = Atomic<UInt32>(0)
@@ -399,9 +399,9 @@ final class ArenaStorage: @unchecked Sendable {
     }
 
     /// Folds an armed cursor back into the state word (its offset), the ledger (its count) and the padding
-    /// counter, and disarms it: after this the state word is the arena's again. The first step of everything
-    /// but the fast path; nothing to do when disarmed, and for a shared arena, which never arms it. Call without
-    /// the lock.
+    /// counter, and disarms it: after this the state word is the arena's again. A single-owner arena calls it
+    /// before anything but the fast path (`Arena.settled`, `allocateLocalSlow`); nothing to do when disarmed.
+    /// Call without the lock.
     func flushLocal() {
         guard local.isArmed else { return }
         let (offset, count, bytes) = local.disarm()
@@ -642,7 +642,6 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// Releases everything, keeps the largest chunk, starts a new generation. Returns the bytes released.
     func reset() -> Int {
-        flushLocal()
         let (released, summary) = ledger.withLock { ledger in
             let summary = self.summary(ending: .reset, ledger)
             let keep = ledger.order.max { chunks.capacity($0) < chunks.capacity($1) }!
@@ -761,14 +760,10 @@ final class ArenaStorage: @unchecked Sendable {
     func lastGeneration() -> GenerationSummary? { ledger.withLock { $0.history.last } }
 
     /// The generation in progress, summarised as if it ended now (without ending it).
-    func currentGeneration() -> GenerationSummary {
-        flushLocal()
-        return ledger.withLock { summary(ending: .reset, $0) }
-    }
+    func currentGeneration() -> GenerationSummary { ledger.withLock { summary(ending: .reset, $0) } }
 
     /// The arena leaves its registry: its last generation ends, is remembered and reported.
     func endForRemoval() {
-        flushLocal()
         let summary = ledger.withLock { ledger in
             let summary = self.summary(ending: .removal, ledger)
             remember(summary, &ledger)
@@ -779,8 +774,7 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// The current position, to rewind to later.
     func checkpoint() -> Checkpoint {
-        flushLocal()
-        return ledger.withLock { ledger in
+        ledger.withLock { ledger in
             let current = settledState()
             return Checkpoint(
                 arenaID: id, generation: generation.load(ordering: .relaxed), offset: used(current),
@@ -791,7 +785,6 @@ final class ArenaStorage: @unchecked Sendable {
 
     /// Releases everything allocated after `checkpoint`; returns the bytes released.
     func rewind(to checkpoint: Checkpoint) throws(ArenaError) -> Int {
-        flushLocal()
         let result: Result<Int, ArenaError> = ledger.withLock { ledger in
             if let problem = staleness(of: checkpoint, ledger) { return .failure(problem) }
             let current = settledState()
@@ -885,8 +878,7 @@ final class ArenaStorage: @unchecked Sendable {
     }
 
     func stats() -> ArenaStats {
-        flushLocal()
-        return ledger.withLock { ledger in
+        ledger.withLock { ledger in
             // The state word and the padding counters are separate atomics: read them until the state is the
             // same before and after, so `used` and `paddingBytes` come from one moment even while other threads
             // allocate (a reader descheduled between the two loads would otherwise mix far-apart moments).
@@ -931,7 +923,6 @@ final class ArenaStorage: @unchecked Sendable {
     /// in flight.
     func _checkInvariants() {
         #if DEBUG
-        flushLocal()
         ledger.withLock { ledger in
             let current = settledState()
             precondition(!ledger.order.isEmpty, "an arena always has a current chunk")

@@ -6,8 +6,9 @@ import Synchronization
 /// A shared arena publishes every allocation in its state word (`BumpState`), which packs the chunk slot, the
 /// offset and a count, so that other threads see one consistent word. One owner needs none of that between two
 /// reads of the arena: its fast path aligns `next`, compares with `end`, and stores (bumpalo's shape), and the
-/// engine folds the cursor back into the state word (`ArenaStorage.flushLocal`) before anything else reads or
-/// changes the state: the slow path, reset, rewind, checkpoint, stats, summaries, the invariant check.
+/// cursor is folded back into the state word (`ArenaStorage.flushLocal`) before anything else reads or changes
+/// the state: the slow path (`allocateLocalSlow`), and reset, rewind, checkpoint, stats, the current generation's
+/// summary and the invariant check (through `Arena.settled`).
 ///
 /// The fields are atomics used only with relaxed loads and stores, which compile to plain moves: no exclusivity
 /// check (a class's stored `var` would take one on each access) and no lock prefix. They live inline in the
