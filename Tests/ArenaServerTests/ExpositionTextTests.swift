@@ -123,6 +123,17 @@ import Testing
                 == "y_bucket{le=\"1\"} 1\ny_bucket{le=\"+Inf\"} 1\ny_sum 0\ny_count 1\n")
     }
 
+    /// Floats written in a row, repeated and not (the text of the last one is kept for the next): each line has
+    /// its own value, NaN and both zeros included (Go writes -0 as 0).
+    @Test func floatsInARowKeepTheirOwnText() {
+        var out = PrometheusText(format: .text)
+        let values: [Double] = [1.5, 1.5, 2.5, .nan, .nan, 0, -0.0, 0, 1764874219.25, 1764874219.25, 1.5]
+        for value in values { out.sample("x", value) }
+        let expected = values.map { "x " + PrometheusText.format($0) + "\n" }.joined()
+        #expect(String(decoding: out.finished(), as: UTF8.self) == expected)
+        #expect(expected.contains("x 2.5\nx NaN\nx NaN\nx 0\nx 0\nx 0\nx 1764874219.25\n"), "\(expected)")
+    }
+
     @Test func countersAndInfoInBothFormats() {
         func render(_ format: PrometheusText.Format) -> String {
             var out = PrometheusText(format: format)

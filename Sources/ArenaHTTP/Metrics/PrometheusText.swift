@@ -38,6 +38,11 @@ struct PrometheusText: ~Copyable {
     private var out: OutputBytes
     /// Whether the sample being written (`startSample`) has a `{` not yet closed.
     private var labelsOpen = false
+    /// The float written last (its bits) and its text: OpenMetrics' `_created` samples repeat one timestamp over
+    /// many lines in a row (every request counter's, each class's counters), and formatting a `Double` is a
+    /// float-to-text conversion each time.
+    private var lastFloatBits: UInt64?
+    private var lastFloatText = ""
 
     init(format: Format = .text, reservingCapacity capacity: Int = 8192) {
         self.format = format
@@ -165,7 +170,11 @@ struct PrometheusText: ~Copyable {
     /// Ends the sample with its value, as Go formats floats.
     mutating func value(_ value: Double) {
         closeLabels()
-        out.append(string: Self.format(value))
+        if lastFloatBits != value.bitPattern {
+            lastFloatText = Self.format(value)
+            lastFloatBits = value.bitPattern
+        }
+        out.append(string: lastFloatText)
         out.append(UInt8(ascii: "\n"))
     }
 
