@@ -16,9 +16,10 @@
 /// `Mode` says how an allocation is published: `Shared` arenas are lock-free (one compare-and-swap on a word
 /// that holds the chunk, the offset and the allocation count) and `Sendable`; `Unshared` arenas bump a cursor of
 /// their own (an address and the chunk's end, in plain memory) and are not `Sendable`, so the compiler keeps them
-/// on one thread at a time. Only a new chunk, a failure, `reset`, checkpoints and `stats` take the arena's lock. `reset` and `rewind` may run while other
-/// threads allocate (the arena stays consistent), but memory those threads are still writing to is released
-/// with everything else: serialise writes with resets when that matters (`RegisteredArena` does).
+/// on one thread at a time. Only a new chunk, a failure, `reset`, checkpoints and `stats` take the arena's lock.
+/// `reset` and `rewind` may run while other threads allocate (the arena stays consistent), but memory those
+/// threads are still writing to is released with everything else: serialise writes with resets when that matters
+/// (`RegisteredArena` does).
 public final class Arena<Mode: ArenaSharing>: BumpAllocator {
     /// The largest alignment `allocate` accepts (1 MiB).
     public static var maxAlignment: Int { ArenaStorage.maxAlignment }

@@ -296,11 +296,8 @@ final class ArenaStorage: @unchecked Sendable {
             let pointer = UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped
             arena_sanitizer_unpoison(pointer, byteCount)
             if trace != nil { traceLocal(start: start, byteCount: byteCount, alignment: alignment, site: site) }
-            let offset =
-                local.logicalStart.load(ordering: .relaxed)
-                &+ Int(truncatingIfNeeded: start &- local.base.load(ordering: .relaxed))
             return Allocation(
-                pointer: pointer, offset: offset, byteCount: byteCount, padding: padding,
+                pointer: pointer, offset: local.logicalOffset(of: start), byteCount: byteCount, padding: padding,
                 generation: generation.load(ordering: .relaxed))
         }
         guard let fit = bump(byteCount: byteCount, alignment: alignment, shared: shared) else {
@@ -364,9 +361,7 @@ final class ArenaStorage: @unchecked Sendable {
     @inlinable @inline(__always)
     func traceLocal(start address: UInt, byteCount: Int, alignment: Int, site: AllocationSite) {
         guard trace != nil, tracing.load(ordering: .relaxed) else { return }
-        let start =
-            local.logicalStart.load(ordering: .relaxed)
-            &+ Int(truncatingIfNeeded: address &- local.base.load(ordering: .relaxed))
+        let start = local.logicalOffset(of: address)
         trace?.record(
             kind: .allocation, arenaID: id, size: byteCount, alignment: alignment, start: start,
             end: start &+ byteCount &- 1, generation: generation.load(ordering: .relaxed), site: site)
@@ -380,11 +375,7 @@ final class ArenaStorage: @unchecked Sendable {
         flushLocal()
         defer { armLocal() }
         if let fit = bumpByCompareExchange(byteCount: byteCount, alignment: alignment, shared: false) {
-            arena_sanitizer_unpoison(fit.pointer, byteCount)
-            if trace != nil { traceAllocation(fit, byteCount: byteCount, alignment: alignment, site: site) }
-            return Allocation(
-                pointer: fit.pointer, offset: chunks.logicalStart(fit.next.slot) &+ fit.offsetInChunk,
-                byteCount: byteCount, padding: fit.padding, generation: generation.load(ordering: .relaxed))
+            return record(fit, byteCount: byteCount, alignment: alignment, site: site)
         }
         return try allocateSlow(byteCount: byteCount, alignment: alignment, site: site)
     }

@@ -36,6 +36,12 @@ struct LocalCursor: ~Copyable {
 
     init() {}
 
+    /// The arena offset of `address`, an address in the current chunk (armed).
+    @inlinable @inline(__always)
+    func logicalOffset(of address: UInt) -> Int {
+        logicalStart.load(ordering: .relaxed) &+ Int(truncatingIfNeeded: address &- base.load(ordering: .relaxed))
+    }
+
     /// Whether the fast path may bump it.
     var isArmed: Bool { end.load(ordering: .relaxed) != 0 }
 
