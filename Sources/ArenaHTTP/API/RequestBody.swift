@@ -99,16 +99,21 @@ struct RequestBody {
             var start = 0
             while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
             while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-            func endsWith(_ suffix: StaticString) -> Bool {
-                let count = suffix.utf8CodeUnitCount
-                guard end - start >= count else { return false }
-                // Safe: a StaticString of ASCII literal text; `count` bytes from its start.
-                return HTTPHeaders.bytesEqualIgnoringASCIICase(
-                    UnsafeBufferPointer(rebasing: bytes[(end - count)..<end]),
-                    UnsafeBufferPointer(start: suffix.utf8Start, count: count))
-            }
-            return (end - start == 16 && endsWith("application/json")) || endsWith("+json")
+            // Safe: start...end was narrowed inside `bytes`.
+            let type = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            return (type.count == 16 && hasSuffix(type, "application/json")) || hasSuffix(type, "+json")
         }
+    }
+
+    /// Whether `bytes` ends with `suffix`, ASCII case-insensitive. (Not a nested function of `isJSON`: one that
+    /// captured its `var`s would box them and check every access at run time.)
+    private static func hasSuffix(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
+        let count = suffix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        // Safe: a StaticString of ASCII literal text; `count` bytes from its start, and the last `count` of `bytes`.
+        return HTTPHeaders.equalIgnoringASCIICase(
+            UnsafeBufferPointer(rebasing: bytes[(bytes.count - count)...]),
+            UnsafeBufferPointer(start: suffix.utf8Start, count: count))
     }
 
     private mutating func value(_ name: String) -> JSONValue? {

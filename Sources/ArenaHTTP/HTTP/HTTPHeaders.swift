@@ -268,7 +268,8 @@ struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return true
     }
 
-    private static func equalIgnoringASCIICase(
+    /// ASCII case-insensitive equality of two buffers of the same count (the caller checked it).
+    static func equalIgnoringASCIICase(
         _ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>
     )
         -> Bool

@@ -71,7 +71,7 @@ enum ArenaJSON {
     }
 
     /// `[{"start":..,"end":..,"size":..,"padding":..,"generation":..}, ...]`.
-    static func write(_ records: [AllocationRecord], to json: inout JSONWriter) {
+    static func write<Records: Collection<AllocationRecord>>(_ records: Records, to json: inout JSONWriter) {
         json.array { json in
             for record in records {
                 json.object { json in

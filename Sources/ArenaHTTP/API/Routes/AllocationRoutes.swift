@@ -41,34 +41,59 @@ extension ArenaAPI {
                 throw APIError.badRequest("give either 'size' or 'sizes', not both", code: "bad_field")
             }
 
-            var made: [AllocationRecord] = []
-            made.reserveCapacity(batch?.count ?? 1)
-            func allocate(_ byteCount: Int) throws(APIError) {
+            guard let batch else {
+                // Safe to force: without a batch the switch above left the one `size`.
+                let record: AllocationRecord
                 do throws(ArenaError) {
-                    let allocation = try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)
-                    made.append(AllocationRecord(allocation))
+                    record = AllocationRecord(
+                        try entry.arena.allocation(byteCount: size!, alignment: alignment, site: site))
                 } catch {
-                    classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
-                    var failure = APIError(error)
-                    failure.details.append(.allocations(made))
-                    throw failure
+                    throw allocationFailed(error, after: [], in: entry)
+                }
+                // One record, no array: the usual request allocates nothing on the heap for its result.
+                return allocationsCreated(CollectionOfOne(record), in: name, entry)
+            }
+            var made: [AllocationRecord] = []
+            made.reserveCapacity(batch.count)
+            for byteCount in batch {
+                do throws(ArenaError) {
+                    made.append(
+                        AllocationRecord(
+                            try entry.arena.allocation(byteCount: byteCount, alignment: alignment, site: site)))
+                } catch {
+                    throw allocationFailed(error, after: made, in: entry)
                 }
             }
-            if let batch {
-                for byteCount in batch { try allocate(byteCount) }
-            } else if let size {
-                try allocate(size)
-            }
-            classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
-            var json = JSONWriter(reservingCapacity: 96 + 72 * made.count)
-            json.object { json in
-                json.field("arena", name)
-                json.field("generation", made.last?.generation ?? entry.arena.generation)
-                json.key("allocations")
-                ArenaJSON.write(made, to: &json)
-            }
-            return .json(bytes: json.finished(), status: .created)
+            return allocationsCreated(made, in: name, entry)
         }
+    }
+
+    /// 201 with the allocations `made`, whose sizes go to the class's size histogram.
+    private func allocationsCreated<Records: BidirectionalCollection<AllocationRecord>>(
+        _ made: Records, in name: String, _ entry: RegisteredArena
+    ) -> HTTPResponse {
+        classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
+        var json = JSONWriter(reservingCapacity: 96 + 72 * made.count)
+        json.object { json in
+            json.field("arena", name)
+            json.field("generation", made.last?.generation ?? entry.arena.generation)
+            json.key("allocations")
+            ArenaJSON.write(made, to: &json)
+        }
+        return .json(bytes: json.finished(), status: .created)
+    }
+
+    /// The error of an allocation that failed after the batch's first ones were `made`: they are counted in the
+    /// size histogram and listed in the error's details (they stay allocated).
+    private func allocationFailed(
+        _ error: ArenaError, after made: [AllocationRecord], in entry: RegisteredArena
+    )
+        -> APIError
+    {
+        classMetrics.recordSizes(made.lazy.map(\.size), arenaClass: entry.arenaClass)
+        var failure = APIError(error)
+        failure.details.append(.allocations(made))
+        return failure
     }
 
     /// Refuses an alignment that is not a power of two from 1 to `BumpArena.maxAlignment`; `field` names where
