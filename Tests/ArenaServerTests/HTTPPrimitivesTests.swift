@@ -41,7 +41,7 @@ import Testing
         #expect(response.status == .methodNotAllowed)
         #expect(response.headers["Content-Type"] == "application/json")
         #expect(response.headers["Allow"] == "GET, HEAD")
-        let body: [UInt8]? = if case .bytes(let bytes) = response.body { bytes } else { nil }
+        let body = response.body.sentBytes
         let bytes = try #require(body, "an error is a plain body, not a stream")
         #expect(
             String(decoding: bytes, as: UTF8.self)

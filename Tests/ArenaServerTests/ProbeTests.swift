@@ -17,7 +17,7 @@ import Glibc
     }
 
     static func text(_ response: HTTPResponse) -> String {
-        guard case .bytes(let bytes) = response.body else { return "" }
+        guard let bytes = response.body.sentBytes else { return "" }
         return String(decoding: bytes, as: UTF8.self)
     }
 

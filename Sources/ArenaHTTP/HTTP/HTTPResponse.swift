@@ -4,13 +4,15 @@
 ///
 /// ```swift
 /// HTTPResponse.text("ok\n")
-/// HTTPResponse.json(bytes: writer.finished(), status: .created)
+/// HTTPResponse.json(writer, status: .created)
 /// ```
 struct HTTPResponse: Sendable {
     /// What follows the header.
     enum Body: Sendable {
         /// A body known in full; sent with a `Content-Length`.
         case bytes([UInt8])
+        /// A rendered body, sent from the buffer it was written in (see `ResponseBytes`); with a `Content-Length`.
+        case rendered(ResponseBytes)
         /// A body produced while it is sent, with chunked encoding (see `HTTPBodyStream`).
         case stream(any HTTPBodyStream)
     }
@@ -39,6 +41,7 @@ struct HTTPResponse: Sendable {
     var bodyCount: Int {
         switch body {
         case .bytes(let bytes): bytes.count
+        case .rendered(let bytes): bytes.count
         case .stream: 0
         }
     }
@@ -56,6 +59,11 @@ struct HTTPResponse: Sendable {
     /// An `application/json` response from UTF-8 bytes rendered by `JSONWriter`.
     static func json(bytes: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, headers: Self.jsonHeaders, body: .bytes(bytes))
+    }
+
+    /// An `application/json` response of what `json` wrote, sent from its buffer.
+    static func json(_ json: consuming JSONWriter, status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: Self.jsonHeaders, body: .rendered(json.finishedBody()))
     }
 
     /// A response without a body, e.g. `.empty(status: .noContent)`.

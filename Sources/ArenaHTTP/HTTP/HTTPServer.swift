@@ -410,7 +410,7 @@ final class HTTPServer: Sendable {
         return value
     }
 
-    /// Hands `response` to libmicrohttpd (the one copy of its bytes), then tells the observer.
+    /// Hands `response` to libmicrohttpd (a rendered body without a copy, bytes with one), then tells the observer.
     private func queue(
         _ response: HTTPResponse,
         for request: HTTPRequest,
@@ -428,6 +428,14 @@ final class HTTPServer: Sendable {
                     raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
                     .RESPMEM_MUST_COPY)
             }
+        case .rendered(let bytes):
+            let retained = Unmanaged.passRetained(bytes)
+            // Safe: libmicrohttpd only reads the buffer, which `bytes` owns and never changes, and calls
+            // httpServerReleaseBody with the retained reference when it destroys the response (also when the
+            // response is refused or the connection closes), so the bytes outlive every send.
+            mhdResponse = MHD_create_response_from_buffer_with_free_callback_cls(
+                bytes.count, bytes.base, httpServerReleaseBody, retained.toOpaque())
+            if mhdResponse == nil { retained.release() }
         case .stream(let stream):
             let context = StreamContext(stream: stream, connection: connection, server: self)
             let retained = Unmanaged.passRetained(context)

@@ -82,6 +82,13 @@ func httpServerStreamFree(cls: UnsafeMutableRawPointer?) {
     context.finish()
 }
 
+/// MHD_ContentReaderFreeCallback of a rendered body: the response is destroyed.
+func httpServerReleaseBody(cls: UnsafeMutableRawPointer?) {
+    guard let cls else { return }
+    // Safe: balances the passRetained in HTTPServer.queue; libmicrohttpd calls this once per response.
+    Unmanaged<ResponseBytes>.fromOpaque(cls).release()
+}
+
 /// MHD_NotifyConnectionCallback: a connection opened or is about to be closed.
 func httpServerConnectionNotice(
     cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,

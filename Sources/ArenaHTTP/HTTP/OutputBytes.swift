@@ -3,7 +3,8 @@
 /// `[UInt8].append(contentsOf:)` costs about 90 instructions a call here (the generic sequence copy, a uniqueness
 /// check, the count update) and a `String`'s bytes a retain and a release more; a `/metrics` scrape makes ~500
 /// such appends. Non-copyable, so an append never has to ask whether the storage is shared: it compares the
-/// count with the capacity and copies. The bytes leave as one `[UInt8]` (`takeArray()`).
+/// count with the capacity and copies. The bytes leave as a response body without a copy (`takeResponseBytes()`),
+/// or as one `[UInt8]` (`takeArray()`).
 ///
 /// ```swift
 /// var out = OutputBytes(capacity: 4096)
@@ -116,6 +117,13 @@ struct OutputBytes: ~Copyable {
 
     /// The bytes written, as an array; the buffer is freed.
     consuming func takeArray() -> [UInt8] { array() }
+
+    /// The bytes written, in this buffer, now owned by the returned body: no copy, and no `deinit` here.
+    consuming func takeResponseBytes() -> ResponseBytes {
+        let body = ResponseBytes(adopting: base, count: count)
+        discard self
+        return body
+    }
 
     /// The bytes written, as a `String` (invalid UTF-8 repaired); the buffer is freed. One allocation and one copy,
     /// where interpolation appends piece by piece: a blob upload's URL this way took 835 instructions fewer

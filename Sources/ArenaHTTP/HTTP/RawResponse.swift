@@ -8,6 +8,7 @@ enum RawResponse {
         let body: [UInt8] =
             switch response.body {
             case .bytes(let bytes): bytes
+            case .rendered(let bytes): bytes.array
             case .stream: []
             }
         var out: [UInt8] = []

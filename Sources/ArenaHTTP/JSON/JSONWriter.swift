@@ -27,6 +27,9 @@ struct JSONWriter: ~Copyable {
     /// What was written; the writer is used up.
     consuming func finished() -> [UInt8] { out.takeArray() }
 
+    /// The bytes written, as a response body in the writer's own buffer (no copy).
+    consuming func finishedBody() -> ResponseBytes { out.takeResponseBytes() }
+
     private mutating func separate() {
         if needsComma { out.append(UInt8(ascii: ",")) }
     }

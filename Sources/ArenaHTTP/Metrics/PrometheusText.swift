@@ -58,6 +58,12 @@ struct PrometheusText: ~Copyable {
         return out.takeArray()
     }
 
+    /// Ends the exposition and returns it as a response body in this writer's buffer (no copy).
+    consuming func finishedBody() -> ResponseBytes {
+        finish()
+        return out.takeResponseBytes()
+    }
+
     /// `# HELP` and `# TYPE` of the family whose samples are named `name` (a counter's with `_total`).
     mutating func family(_ name: StaticString, type: MetricType, help: StaticString) {
         var drop = 0

@@ -112,12 +112,8 @@ final class TestClient: Sendable {
         // Safe to force: in-process clients are made with a server.
         let response = api!.exchange(method: method, rawTarget: Array(target.utf8), headers: headers, body: body)
             .response
-        let bytes: [UInt8] =
-            switch response.body {
-            case .bytes(let bytes): bytes
-            case .stream: []  // streams are read live (StreamTests)
-            }
-        return TestResponse(status: response.status, headers: response.headers, bytes: bytes)
+        // Streams are read live (StreamTests).
+        return TestResponse(status: response.status, headers: response.headers, bytes: response.body.sentBytes ?? [])
     }
 
     private func live(
@@ -244,5 +240,16 @@ final class TestClient: Sendable {
     /// `GET /metrics` as text.
     func metricsText(sourceLocation: SourceLocation = #_sourceLocation) -> String {
         get("/metrics", sourceLocation: sourceLocation).text
+    }
+}
+
+extension HTTPResponse.Body {
+    /// The bytes a body of known length sends, however it is held; nil for a stream.
+    var sentBytes: [UInt8]? {
+        switch self {
+        case .bytes(let bytes): bytes
+        case .rendered(let bytes): bytes.array
+        case .stream: nil
+        }
     }
 }

@@ -80,7 +80,7 @@ extension ArenaAPI {
             json.key("allocations")
             ArenaJSON.write(made, to: &json)
         }
-        return .json(bytes: json.finished(), status: .created)
+        return .json(json, status: .created)
     }
 
     /// The error of an allocation that failed after the batch's first ones were `made`: they are counted in the

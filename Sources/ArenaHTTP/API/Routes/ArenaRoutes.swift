@@ -15,13 +15,13 @@ extension ArenaAPI {
             json.field("max_total_bytes", snapshot.limits.maxTotalBytes)
             json.field("max_arenas", snapshot.limits.maxArenas)
         }
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 
     func showArena(_ name: String) throws(APIError) -> HTTPResponse {
         var json = JSONWriter(reservingCapacity: 800)
         ArenaJSON.write(try arena(name).snapshot(), to: &json)
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 
     /// `{"name":"req-42","policy":"fixed","capacity":"64KiB","trace":true,"class":"request","ttl_seconds":60}`
@@ -69,7 +69,7 @@ extension ArenaAPI {
         }
         var json = JSONWriter(reservingCapacity: 800)
         ArenaJSON.write(entry.snapshot(), to: &json)
-        var response = HTTPResponse.json(bytes: json.finished(), status: .created)
+        var response = HTTPResponse.json(json, status: .created)
         response.headers.add(name: "Location", value: "/arenas/\(name)")
         return response
     }

@@ -53,7 +53,7 @@ extension ArenaAPI {
                 json.field("size", blob.byteCount)
                 json.field("generation", blob.generation)
             }
-            var response = HTTPResponse.json(bytes: json.finished(), status: .created)
+            var response = HTTPResponse.json(json, status: .created)
             response.headers.add(name: "Location", value: url)
             return response
         }

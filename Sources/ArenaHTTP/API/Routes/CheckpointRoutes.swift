@@ -15,7 +15,7 @@ extension ArenaAPI {
             json.field("offset", checkpoint.offset)
             json.field("generation", checkpoint.generation)
         }
-        return .json(bytes: json.finished(), status: .created)
+        return .json(json, status: .created)
     }
 
     /// `{"checkpoint":ID}` -> 200 with the bytes released; a stale checkpoint -> 409.
@@ -55,7 +55,7 @@ extension ArenaAPI {
                 json.field("offset", checkpoint.offset)
                 json.field("generation", checkpoint.generation)
             }
-            return .json(bytes: json.finished())
+            return .json(json)
         }
     }
 }

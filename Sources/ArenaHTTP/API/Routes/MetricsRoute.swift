@@ -13,9 +13,9 @@ extension ArenaAPI {
         scopeMetrics.render(into: &out)
         requestMetrics.render(into: &out, openConnections: openConnections.value)
         ProcessMetrics.render(into: &out)
-        let body = out.finished()
+        let body = out.finishedBody()
         Self.lastExpositionBytes.store(body.count + body.count / 8, ordering: .relaxed)
-        var response = HTTPResponse(status: .ok, body: .bytes(body))
+        var response = HTTPResponse(status: .ok, body: .rendered(body))
         response.headers.add(name: "Content-Type", value: format.contentType)
         response.headers.add(name: "Vary", value: "Accept")
         return response

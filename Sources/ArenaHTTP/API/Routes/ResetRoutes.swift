@@ -5,7 +5,7 @@ extension ArenaAPI {
     func resetArena(_ name: String) throws(APIError) -> HTTPResponse {
         var json = JSONWriter()
         ArenaJSON.write(try withArena(name) { entry throws(APIError) in reset(entry) }, to: &json)
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 
     /// Resets every arena, or those whose name starts with `?prefix=`.
@@ -23,7 +23,7 @@ extension ArenaAPI {
             json.field("count", results.count)
             json.field("released_bytes", results.reduce(0) { $0 + $1.releasedBytes })
         }
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 
     /// Resets one arena and forgets its blobs and checkpoints.

@@ -17,7 +17,7 @@ extension ArenaAPI {
                 for summary in ended { ArenaJSON.write(summary, to: &json) }
             }
         }
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 
     /// Per class: how many scopes ended, the peaks that covered 50%, 99% and 99.9% of the recent ones, and the
@@ -42,6 +42,6 @@ extension ArenaAPI {
                 }
             }
         }
-        return .json(bytes: json.finished())
+        return .json(json)
     }
 }
