@@ -21,7 +21,7 @@ public func fuzzRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     precondition(code != 500, "500 for \(String(decoding: bytes.prefix(200), as: UTF8.self))")
     // The probes answer text, as Kubernetes components do (`/readyz` is 503 here: this server never listens).
     let isProbe = ["/healthz", "/livez", "/readyz"].contains(response.routeLabel)
-    if code >= 400, !isProbe, case .bytes(let body) = response.body {
+    if code >= 400, !isProbe, let body = response.body.sentBytes {
         guard case .object(let members)? = try? JSONValue.parse(body), members.contains(where: { $0.key == "error" })
         else {
             fatalError("a \(code) whose body is not a JSON error: \(String(decoding: body.prefix(200), as: UTF8.self))")

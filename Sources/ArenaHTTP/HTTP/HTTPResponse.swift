@@ -15,6 +15,16 @@ struct HTTPResponse: Sendable {
         case rendered(ResponseBytes)
         /// A body produced while it is sent, with chunked encoding (see `HTTPBodyStream`).
         case stream(any HTTPBodyStream)
+
+        /// A copy of the bytes a body of known length sends, however it is held; nil for a stream. Not for the
+        /// send path (`HTTPServer.queue` sends a rendered body without a copy).
+        var sentBytes: [UInt8]? {
+            switch self {
+            case .bytes(let bytes): bytes
+            case .rendered(let bytes): bytes.array
+            case .stream: nil
+            }
+        }
     }
 
     /// The status code.

@@ -5,12 +5,7 @@ import CHTTPD
 /// `Content-Length`, `Connection: close`, body.
 enum RawResponse {
     static func bytes(of response: HTTPResponse) -> [UInt8] {
-        let body: [UInt8] =
-            switch response.body {
-            case .bytes(let bytes): bytes
-            case .rendered(let bytes): bytes.array
-            case .stream: []
-            }
+        let body = response.body.sentBytes ?? []
         var out: [UInt8] = []
         out.reserveCapacity(128 + body.count)
         out.append(contentsOf: "HTTP/1.1 ".utf8)

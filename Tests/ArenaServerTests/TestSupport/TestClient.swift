@@ -242,14 +242,3 @@ final class TestClient: Sendable {
         get("/metrics", sourceLocation: sourceLocation).text
     }
 }
-
-extension HTTPResponse.Body {
-    /// The bytes a body of known length sends, however it is held; nil for a stream.
-    var sentBytes: [UInt8]? {
-        switch self {
-        case .bytes(let bytes): bytes
-        case .rendered(let bytes): bytes.array
-        case .stream: nil
-        }
-    }
-}
