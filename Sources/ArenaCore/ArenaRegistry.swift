@@ -52,20 +52,27 @@ public final class ArenaRegistry: Sendable {
         /// not change meanwhile.
         var changes: UInt64 = 0
 
-        /// Registers `entry` in both.
-        mutating func insert(_ entry: RegisteredArena) {
-            nameOrder = nil
+        /// Forgets the kept order and returns it, for the caller to drop after the lock: releasing 10,000 arenas'
+        /// references is not work for the lock every request's lookup takes.
+        private mutating func changed() -> [RegisteredArena]? {
             changes &+= 1
+            defer { nameOrder = nil }
+            return nameOrder
+        }
+
+        /// Registers `entry` in both; returns the order it made stale (see `changed`).
+        mutating func insert(_ entry: RegisteredArena) -> [RegisteredArena]? {
+            let stale = changed()
             arenas[entry.name] = entry
             entry.tablePosition.store(members.count, ordering: .relaxed)
             members.append(Member(entry))
             reservedBytes += entry.reservedBytes
+            return stale
         }
 
-        /// Takes `entry` out of both: the last member moves into its place.
-        mutating func remove(_ entry: RegisteredArena) {
-            nameOrder = nil
-            changes &+= 1
+        /// Takes `entry` out of both (the last member moves into its place); returns the order it made stale.
+        mutating func remove(_ entry: RegisteredArena) -> [RegisteredArena]? {
+            let stale = changed()
             arenas[entry.name] = nil
             reservedBytes -= entry.reservedBytes
             let position = entry.tablePosition.load(ordering: .relaxed)
@@ -74,6 +81,7 @@ public final class ArenaRegistry: Sendable {
                 members[position] = last
                 last.entry._withUnsafeGuaranteedRef { $0.tablePosition.store(position, ordering: .relaxed) }
             }
+            return stale
         }
     }
 
@@ -151,9 +159,10 @@ public final class ArenaRegistry: Sendable {
                 policy: policy, trace: ring, keepingGenerations: keepingGenerations,
                 reporter: GenerationReporter(name: name, arenaClass: arenaClass ?? name, registry: self)),
             isPinned: pinned, idleTimeoutSeconds: idleTimeoutSeconds, reservedBytes: total)
-        try table.withLock { table throws(ArenaError) in
+        // The stale order comes out of the lock and is released here.
+        _ = try table.withLock { table throws(ArenaError) in
             try admit(name: name, reserved: total, table)
-            table.insert(entry)
+            return table.insert(entry)
         }
         return entry
     }
@@ -195,7 +204,7 @@ public final class ArenaRegistry: Sendable {
     /// - Throws: `.unknownArena`, `.arenaPinned`.
     @discardableResult
     public func remove(named name: String) throws(ArenaError) -> RegisteredArena {
-        let entry = try table.withLock { table throws(ArenaError) in
+        let (entry, _) = try table.withLock { table throws(ArenaError) in
             guard let entry = table.arenas[name] else {
                 throw ArenaError(code: .unknownArena, message: "no arena named '\(name)'")
             }
@@ -204,8 +213,7 @@ public final class ArenaRegistry: Sendable {
                     code: .arenaPinned,
                     message: "arena '\(name)' is declared in the configuration: it can be reset, not removed")
             }
-            table.remove(entry)
-            return entry
+            return (entry, table.remove(entry))  // the stale order is released after the lock
         }
         entry.markRemoved()
         entry.arena.storage.endForRemoval()
@@ -317,10 +325,11 @@ public final class ArenaRegistry: Sendable {
     /// replaced meanwhile is not removed.
     @discardableResult
     public func removeIdle(now: UInt64) -> [RegisteredArena] {
-        let removed = table.withLock { table in
+        let (removed, _) = table.withLock { table in
             let idle = table.arenas.values.filter { !$0.isPinned && $0.isIdle(at: now) }
-            for entry in idle { table.remove(entry) }
-            return idle.sorted { $0.name < $1.name }
+            // Only the first removal returns a kept order; it is released after the lock.
+            let stale = idle.map { table.remove($0) }.first ?? nil
+            return (idle.sorted { $0.name < $1.name }, stale)
         }
         for entry in removed {
             entry.markRemoved()
